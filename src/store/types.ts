@@ -1,0 +1,109 @@
+/**
+ * The Store: everything hush keeps. The core speaks only to this interface, so the
+ * embedded SQLite default and PostgreSQL behave the same way (the store tests run both).
+ *
+ * No secret material is stored in a usable form: password hashes are argon2id PHC strings,
+ * the per-user salt is only an input to a key derivation under a server-only secret.
+ */
+
+/** A user as stored. `usernameKey` is the case-folded username that uniqueness is checked on. */
+export interface UserRecord {
+  readonly id: string;
+  readonly username: string;
+  readonly passwordHash: string;
+  /** Random per-user salt (base64url) mixed into the refresh-token key. Never changes. */
+  readonly salt: string;
+  /**
+   * Credential version: bumped by every password change, suspension, unsuspension and
+   * logout-all. Refresh keys and access-token revocation are bound to it.
+   */
+  readonly credentialVersion: number;
+  readonly suspended: boolean;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface NewUser {
+  readonly id: string;
+  readonly username: string;
+  readonly passwordHash: string;
+  readonly salt: string;
+}
+
+/** What a credential event changes, applied atomically together with a version bump. */
+export interface CredentialChange {
+  readonly passwordHash?: string;
+  readonly suspended?: boolean;
+}
+
+/**
+ * A revocation notice for access tokens: every token of `userId` whose credential version is
+ * below `version` (kind `user`), or every token of the session `sessionId` (kind `session`), is
+ * refused until `expiresAt` (after which such tokens have expired anyway).
+ */
+export type Revocation =
+  | { readonly kind: 'user'; readonly userId: string; readonly version: number; readonly expiresAt: Date }
+  | { readonly kind: 'session'; readonly sessionId: string; readonly expiresAt: Date };
+
+/** A stored revocation with its feed position (strictly increasing). */
+export type StoredRevocation = Revocation & { readonly seq: number };
+
+/** An asymmetric signing key as kept by the server (PostgreSQL keeps them in the database). */
+export interface StoredSigningKey {
+  readonly kid: string;
+  readonly alg: string;
+  /** Private JWK, JSON-encoded. */
+  readonly privateJwk: string;
+  readonly createdAt: Date;
+  /** Whether this is the key new tokens are signed with (exactly one is). */
+  readonly active: boolean;
+}
+
+export interface Store {
+  /** Which engine this is; used in messages and to choose defaults. */
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Creates or upgrades the schema, in one transaction. Idempotent. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Inserts a user. Rejects with {@link UsernameTakenError} when the username exists, ignoring case. */
+  createUser(user: NewUser): Promise<UserRecord>;
+  /** Looks a user up by username, ignoring case. */
+  findUserByUsername(username: string): Promise<UserRecord | undefined>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  /** All users, oldest first. */
+  listUsers(): Promise<UserRecord[]>;
+  /** Replaces the password hash without touching the credential version (a parameter upgrade). */
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /**
+   * Atomically increments the credential version and applies `change`.
+   * Returns the updated user, or undefined when there is no such user.
+   */
+  bumpCredentialVersion(id: string, change?: CredentialChange): Promise<UserRecord | undefined>;
+  /** Deletes a user. Returns whether one was deleted. */
+  deleteUser(id: string): Promise<boolean>;
+
+  /** Records a revocation and returns it with its feed position. */
+  addRevocation(revocation: Revocation): Promise<StoredRevocation>;
+  /** Revocations after `seq` (all when 0) that have not expired at `now`, in feed order. */
+  revocationsSince(seq: number, now: Date): Promise<StoredRevocation[]>;
+  /** Deletes revocations expired at `now`. */
+  pruneRevocations(now: Date): Promise<number>;
+
+  /** Signing keys, oldest first. */
+  listSigningKeys(): Promise<StoredSigningKey[]>;
+  /** Adds a key and makes it the only active one, in one transaction. */
+  addSigningKey(key: Omit<StoredSigningKey, 'active' | 'createdAt'>): Promise<void>;
+}
+
+/** Thrown by {@link Store.createUser} when the username is taken (compared ignoring case). */
+export class UsernameTakenError extends Error {
+  readonly code = 'username_taken';
+  constructor() {
+    super('username is taken');
+    this.name = 'UsernameTakenError';
+  }
+}

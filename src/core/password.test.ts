@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { describe, it } from 'node:test';
+import {
+  BoundedSemaphore,
+  DEFAULT_PASSWORD_PARAMS,
+  DEFAULT_QUEUE_SIZE,
+  defaultHashConcurrency,
+  HashingQueueFullError,
+  normalizePassword,
+  passwordLength,
+  PasswordHasher,
+} from './password.js';
+
+// Cheap parameters keep functional tests fast; timing tests use the real defaults.
+const FAST = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('normalizePassword and passwordLength', () => {
+  it('maps compatibility characters to their NFKC form', () => {
+    assert.equal(normalizePassword('\uFB01'), 'fi');
+    assert.equal(normalizePassword('ＰＡＳＳ１２３'), 'PASS123');
+  });
+
+  it('counts code points after NFKC, not UTF-16 units', () => {
+    assert.equal(passwordLength('😀😀'), 2);
+    assert.equal(passwordLength('\uFB01'), 2);
+    assert.equal(passwordLength('e\u0301'), 1); // composes to é
+  });
+});
+
+describe('PasswordHasher', () => {
+  it('defaults to OWASP argon2id parameters, cores − 1 threads and a 64-job queue', () => {
+    const hasher = new PasswordHasher();
+    assert.deepEqual({ ...hasher.params }, { memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    assert.deepEqual({ ...DEFAULT_PASSWORD_PARAMS }, { memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    assert.equal(hasher.concurrency, defaultHashConcurrency());
+    assert.ok(hasher.concurrency >= 1);
+    assert.equal(hasher.queueSize, DEFAULT_QUEUE_SIZE);
+    assert.equal(DEFAULT_QUEUE_SIZE, 64);
+  });
+
+  it('produces an argon2id PHC string with the configured parameters that verifies', async () => {
+    const hasher = new PasswordHasher({ params: FAST });
+    const stored = await hasher.hash('correct horse battery staple');
+    assert.match(stored, /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
+    assert.deepEqual(await hasher.verify(stored, 'correct horse battery staple'), { ok: true, needsRehash: false });
+    assert.deepEqual(await hasher.verify(stored, 'correct horse battery stapler'), { ok: false, needsRehash: false });
+  });
+
+  it('salts every hash differently', async () => {
+    const hasher = new PasswordHasher({ params: FAST });
+    assert.notEqual(await hasher.hash('same password'), await hasher.hash('same password'));
+  });
+
+  it('treats NFKC-equivalent passwords as the same password', async () => {
+    const hasher = new PasswordHasher({ params: FAST });
+    const ligature = await hasher.hash('\uFB01nally-secret');
+    assert.equal((await hasher.verify(ligature, 'finally-secret')).ok, true);
+    const fullWidth = await hasher.hash('ＳｅｃｒｅｔＰａｓｓ');
+    assert.equal((await hasher.verify(fullWidth, 'SecretPass')).ok, true);
+  });
+
+  it('reports needsRehash when the stored parameters differ from the current ones', async () => {
+    const old = new PasswordHasher({ params: FAST });
+    const current = new PasswordHasher({ params: { ...FAST, timeCost: 2 } });
+    const stored = await old.hash('password-1');
+    assert.deepEqual(await current.verify(stored, 'password-1'), { ok: true, needsRehash: true });
+    assert.deepEqual(await current.verify(stored, 'wrong'), { ok: false, needsRehash: false });
+    const fresh = await current.hash('password-1');
+    assert.deepEqual(await current.verify(fresh, 'password-1'), { ok: true, needsRehash: false });
+  });
+
+  it('answers ok:false, without throwing or echoing anything, for malformed stored hashes', async () => {
+    const hasher = new PasswordHasher({ params: FAST });
+    for (const bad of ['', 'not a hash', '$argon2id$v=19$m=1024,t=1,p=1$@@@$@@@', '$2b$10$abcdefghijklmnopqrstuv']) {
+      assert.deepEqual(await hasher.verify(bad, 'whatever'), { ok: false, needsRehash: false });
+    }
+  });
+
+  it('verifyDummy always answers false, for any password', async () => {
+    const hasher = new PasswordHasher({ params: FAST });
+    assert.equal(await hasher.verifyDummy(''), false);
+    assert.equal(await hasher.verifyDummy('anything at all'), false);
+  });
+
+  it('rejects at once with HashingQueueFullError (code unavailable, retryAfter >= 1) beyond the queue', async () => {
+    const hasher = new PasswordHasher({ params: DEFAULT_PASSWORD_PARAMS, concurrency: 1, queueSize: 2 });
+    const admitted = [hasher.hash('one-password'), hasher.hash('two-password'), hasher.hash('three-password')];
+    const started = performance.now();
+    await assert.rejects(hasher.hash('four-password'), (error: unknown) => {
+      assert.ok(error instanceof HashingQueueFullError);
+      assert.equal(error.code, 'unavailable');
+      assert.ok(Number.isInteger(error.retryAfter) && error.retryAfter >= 1);
+      assert.doesNotMatch(error.message, /four-password/);
+      return true;
+    });
+    await assert.rejects(hasher.verifyDummy('x'), HashingQueueFullError);
+    assert.ok(performance.now() - started < 15, 'the refusal must not wait for a slot');
+    await Promise.all(admitted);
+    await hasher.hash('after the burst'); // the queue drains and admits again
+  });
+
+  it('never runs more than `concurrency` hashes at once', async () => {
+    const hasher = new PasswordHasher({ params: FAST, concurrency: 2 });
+    let maxActive = 0;
+    let sampling = true;
+    const sample = (): void => {
+      maxActive = Math.max(maxActive, hasher.active);
+      if (sampling) setImmediate(sample);
+    };
+    sample();
+    const jobs = Array.from({ length: 8 }, (_, i) => hasher.hash(`password-${i}`));
+    assert.equal(hasher.active, 2);
+    assert.equal(hasher.waiting, 6);
+    await Promise.all(jobs);
+    sampling = false;
+    assert.equal(maxActive, 2);
+    assert.equal(hasher.active, 0);
+  });
+
+  it('keeps the event loop responsive during 8 parallel hashes', async () => {
+    const hasher = new PasswordHasher();
+    await hasher.hash('warm-up'); // first call loads and initialises the native module
+    const oneHash = performance.now();
+    await hasher.hash('timing');
+    const hashMs = performance.now() - oneHash;
+
+    const intervalMs = 2;
+    let last = performance.now();
+    let maxLag = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - intervalMs);
+      last = now;
+    }, intervalMs);
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 8 }, (_, i) => hasher.hash(`parallel-password-${i}`)));
+    const totalMs = performance.now() - started;
+    clearInterval(timer);
+
+    console.log(`hash ≈ ${hashMs.toFixed(1)} ms; 8 hashes in ${totalMs.toFixed(0)} ms; max event-loop lag ${maxLag.toFixed(1)} ms`);
+    // On the loop, 8 hashes would block it for 8 × hashMs at once; a lag of at most two hashes (or
+    // 20 ms, for scheduler noise on a busy machine) shows they ran elsewhere.
+    assert.ok(maxLag < Math.max(20, hashMs * 2), `max lag ${maxLag.toFixed(1)} ms vs one hash ${hashMs.toFixed(1)} ms`);
+  });
+
+  it('spends about as long on a dummy verify as on a failing real verify', async () => {
+    const hasher = new PasswordHasher({ concurrency: 1 });
+    const stored = await hasher.hash('the real password');
+    await hasher.verifyDummy('warm-up');
+    const real: number[] = [];
+    const dummy: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      let t = performance.now();
+      await hasher.verify(stored, `wrong guess ${i}`);
+      real.push(performance.now() - t);
+      t = performance.now();
+      await hasher.verifyDummy(`wrong guess ${i}`);
+      dummy.push(performance.now() - t);
+    }
+    const ratio = median(dummy) / median(real);
+    console.log(`failing verify median ${median(real).toFixed(1)} ms, dummy ${median(dummy).toFixed(1)} ms, ratio ${ratio.toFixed(3)}`);
+    assert.ok(Math.abs(ratio - 1) <= 0.15, `ratio ${ratio}`);
+  });
+
+  it('refuses nonsensical options', () => {
+    assert.throws(() => new PasswordHasher({ concurrency: 0 }), RangeError);
+    assert.throws(() => new PasswordHasher({ queueSize: -1 }), RangeError);
+    assert.throws(() => new PasswordHasher({ params: { memoryCost: 0, timeCost: 1, parallelism: 1 } }), RangeError);
+  });
+});
+
+describe('BoundedSemaphore', () => {
+  it('admits `concurrency` jobs, queues up to `queueSize`, refuses beyond, in FIFO order', async () => {
+    const semaphore = new BoundedSemaphore(2, 3);
+    let running = 0;
+    let maxRunning = 0;
+    const order: number[] = [];
+    const gates = Array.from({ length: 5 }, () => deferred());
+    const runs = gates.map((gate, i) =>
+      semaphore.run(async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        order.push(i);
+        await gate.promise;
+        running--;
+      }),
+    );
+    assert.equal(semaphore.run(async () => undefined), undefined, 'the 6th job is refused');
+    assert.equal(semaphore.active, 2);
+    assert.equal(semaphore.waiting, 3);
+    for (const gate of gates) {
+      gate.resolve();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(runs);
+    assert.equal(maxRunning, 2);
+    assert.deepEqual(order, [0, 1, 2, 3, 4]);
+    assert.equal(semaphore.active, 0);
+  });
+
+  it('releases the slot when a job fails', async () => {
+    const semaphore = new BoundedSemaphore(1, 0);
+    await assert.rejects(semaphore.run(async () => Promise.reject(new Error('boom'))) ?? Promise.resolve(), /boom/);
+    assert.equal(semaphore.active, 0);
+    assert.equal(await semaphore.run(async () => 'ok'), 'ok');
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * The Store over Kysely, written once for SQLite and PostgreSQL. What differs between the
+ * engines comes in through {@link Engine}; everything else here is portable SQL.
+ */
+import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import type { Engine, UniqueIndex } from './engine.js';
+import { runMigrations } from './migrations.js';
+import type { Database, RevocationsTable, SigningKeysTable, UsersTable } from './schema.js';
+import {
+  UsernameTakenError,
+  type CredentialChange,
+  type NewUser,
+  type Revocation,
+  type StoredRevocation,
+  type StoredSigningKey,
+  type Store,
+  type UserRecord,
+} from './types.js';
+
+/** Case-folds a username into the key its uniqueness is checked on. */
+export function usernameKey(username: string): string {
+  // Usernames are ASCII (CONTRACT.md), where toLowerCase is exact and locale-independent.
+  return username.toLowerCase();
+}
+
+const USERNAME_UNIQUE: UniqueIndex = { name: 'users_username_key_unique', column: 'users.username_key' };
+
+/** Flags are bound as 0/1: SQLite cannot bind booleans, and PostgreSQL reads '1'/'0' as booleans. */
+function flag(value: boolean): 0 | 1 {
+  return value ? 1 : 0;
+}
+
+function isSet(value: SqlBool): boolean {
+  return value === true || value === 1;
+}
+
+function toUser(row: Selectable<UsersTable>): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    salt: row.salt,
+    credentialVersion: row.credential_version,
+    suspended: isSet(row.suspended),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function toRevocation(row: Selectable<RevocationsTable>): StoredRevocation {
+  const expiresAt = new Date(row.expires_at);
+  if (row.kind === 'user' && row.user_id !== null && row.version !== null) {
+    return { kind: 'user', userId: row.user_id, version: row.version, expiresAt, seq: row.seq };
+  }
+  if (row.kind === 'session' && row.session_id !== null) {
+    return { kind: 'session', sessionId: row.session_id, expiresAt, seq: row.seq };
+  }
+  // The table's check constraint makes this unreachable; fail loudly rather than guess.
+  throw new Error(`malformed revocation row ${row.seq}`);
+}
+
+function toSigningKey(row: Selectable<SigningKeysTable>): StoredSigningKey {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    privateJwk: row.private_jwk,
+    createdAt: new Date(row.created_at),
+    active: isSet(row.active),
+  };
+}
+
+/** A {@link Store} over a Kysely instance of either engine. */
+export class KyselyStore implements Store {
+  readonly kind: Engine['kind'];
+  readonly #db: Kysely<Database>;
+  readonly #engine: Engine;
+
+  /** Takes ownership of `db`: {@link KyselyStore.close} destroys it. */
+  constructor(db: Kysely<Database>, engine: Engine) {
+    this.#db = db;
+    this.#engine = engine;
+    this.kind = engine.kind;
+  }
+
+  /** @inheritDoc */
+  migrate(): Promise<void> {
+    return runMigrations(this.#db, this.#engine);
+  }
+
+  /** @inheritDoc */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db);
+  }
+
+  /** @inheritDoc */
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+
+  /** @inheritDoc */
+  async createUser(user: NewUser): Promise<UserRecord> {
+    const now = Date.now();
+    try {
+      const row = await this.#db
+        .insertInto('users')
+        .values({
+          id: user.id,
+          username: user.username,
+          username_key: usernameKey(user.username),
+          password_hash: user.passwordHash,
+          salt: user.salt,
+          credential_version: 1,
+          suspended: flag(false),
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toUser(row);
+    } catch (error) {
+      if (this.#engine.isUniqueViolation(error, USERNAME_UNIQUE)) throw new UsernameTakenError();
+      throw error;
+    }
+  }
+
+  /** @inheritDoc */
+  async findUserByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('users')
+      .selectAll()
+      .where('username_key', '=', usernameKey(username))
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /** @inheritDoc */
+  async findUserById(id: string): Promise<UserRecord | undefined> {
+    const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /** @inheritDoc */
+  async listUsers(): Promise<UserRecord[]> {
+    // username_key breaks ties between users created in the same millisecond.
+    const rows = await this.#db
+      .selectFrom('users')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('username_key')
+      .execute();
+    return rows.map(toUser);
+  }
+
+  /** @inheritDoc */
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.#db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: Date.now() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** @inheritDoc */
+  async bumpCredentialVersion(id: string, change: CredentialChange = {}): Promise<UserRecord | undefined> {
+    // One statement, so concurrent bumps each see the previous one's result (the row lock on
+    // PostgreSQL, the single writer on SQLite) and none is lost.
+    const row = await this.#db
+      .updateTable('users')
+      .set((eb) => ({
+        credential_version: eb('credential_version', '+', 1),
+        updated_at: Date.now(),
+        ...(change.passwordHash !== undefined && { password_hash: change.passwordHash }),
+        ...(change.suspended !== undefined && { suspended: flag(change.suspended) }),
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  /** @inheritDoc */
+  async deleteUser(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** @inheritDoc */
+  addRevocation(revocation: Revocation): Promise<StoredRevocation> {
+    const values =
+      revocation.kind === 'user'
+        ? { kind: 'user' as const, user_id: revocation.userId, session_id: null, version: revocation.version }
+        : { kind: 'session' as const, user_id: null, session_id: revocation.sessionId, version: null };
+    return this.#db.transaction().execute(async (trx) => {
+      // Readers follow the feed with `seq > last seen`. On PostgreSQL, concurrent inserts could
+      // commit out of seq order and a reader would skip the later-committing lower seq forever;
+      // the lock makes allocation and commit happen in one order.
+      await this.#engine.lock(trx, 'revocations');
+      const row = await trx
+        .insertInto('revocations')
+        .values({ ...values, expires_at: revocation.expiresAt.getTime() })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRevocation(row);
+    });
+  }
+
+  /** @inheritDoc */
+  async revocationsSince(seq: number, now: Date): Promise<StoredRevocation[]> {
+    const rows = await this.#db
+      .selectFrom('revocations')
+      .selectAll()
+      .where('seq', '>', seq)
+      .where('expires_at', '>', now.getTime())
+      .orderBy('seq')
+      .execute();
+    return rows.map(toRevocation);
+  }
+
+  /** @inheritDoc */
+  async pruneRevocations(now: Date): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('revocations')
+      .where('expires_at', '<=', now.getTime())
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** @inheritDoc */
+  async listSigningKeys(): Promise<StoredSigningKey[]> {
+    const rows = await this.#db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('kid')
+      .execute();
+    return rows.map(toSigningKey);
+  }
+
+  /** @inheritDoc */
+  async addSigningKey(key: Omit<StoredSigningKey, 'active' | 'createdAt'>): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      // Two rotations at once would otherwise both deactivate, then both insert an active key
+      // (and the second would hit the single-active index).
+      await this.#engine.lock(trx, 'signing_keys');
+      await trx.updateTable('signing_keys').set({ active: flag(false) }).where('active', '=', flag(true)).execute();
+      await trx
+        .insertInto('signing_keys')
+        .values({ kid: key.kid, alg: key.alg, private_jwk: key.privateJwk, created_at: Date.now(), active: flag(true) })
+        .execute();
+    });
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The storage layer: pick an engine from the database URL, and the types the core codes against.
+ */
+import { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
+import { openSqliteStore } from './sqlite.js';
+import type { Store } from './types.js';
+
+export * from './types.js';
+export { MigrationError } from './migrations.js';
+export { StoreConfigError, openPostgresStore, type PostgresStoreOptions } from './postgres.js';
+export { openSqliteStore } from './sqlite.js';
+
+/** Whether `databaseUrl` names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(databaseUrl);
+}
+
+/**
+ * Opens the store `databaseUrl` names: a `postgres://` or `postgresql://` URL opens PostgreSQL,
+ * anything else is the path of a SQLite file (created, with its folder, when missing).
+ * Call {@link Store.migrate} before use.
+ */
+export function openStore(databaseUrl: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  return isPostgresUrl(databaseUrl) ? openPostgresStore(databaseUrl, options) : openSqliteStore(databaseUrl);
+}

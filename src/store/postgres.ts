@@ -1,0 +1,103 @@
+/**
+ * PostgreSQL through a pg Pool, for several instances sharing one database.
+ *
+ * Failure behaviour: an unreachable database makes operations reject (a refused connection at
+ * once; a silent one after {@link CONNECT_TIMEOUT_MS}), and a connection that breaks while idle
+ * or between queries is discarded, never left to crash the process with an unhandled 'error'.
+ */
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Engine, LockName } from './engine.js';
+import { KyselyStore } from './kysely-store.js';
+import type { Database } from './schema.js';
+import type { Store } from './types.js';
+
+/** How long to wait for a connection (a new one, or a free one from the pool). */
+const CONNECT_TIMEOUT_MS = 5000;
+/** Server-side cap on any one statement, waits for locks included. Auth queries take ms. */
+const STATEMENT_TIMEOUT_MS = 10_000;
+/** Ends a session stuck inside a transaction, so it cannot hold the store's locks for long. */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
+/** Advisory lock keys: a namespace ("hush" as int32) and one number per lock. */
+const LOCK_NAMESPACE = 0x68757368;
+const LOCK_IDS: Record<LockName, number> = { migrations: 1, revocations: 2, signing_keys: 3 };
+
+const postgresEngine: Engine = {
+  kind: 'postgres',
+  beginWrite: 'begin',
+  async lock(trx, name) {
+    await sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${LOCK_IDS[name]})`.execute(trx);
+  },
+  isUniqueViolation(error, unique) {
+    return error instanceof pg.DatabaseError && error.code === '23505' && error.constraint === unique.name;
+  },
+};
+
+/** int8 (bigint) as a number: timestamps in epoch ms and feed positions, all far below 2^53. */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError('int8 value beyond the safe integer range');
+  return n;
+}
+
+// A per-pool parser, so hush does not change how int8 is read for the host application's own pg use.
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** Thrown when the database URL cannot be used. Never carries the URL, which may hold a password. */
+export class StoreConfigError extends Error {
+  readonly code = 'store_config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreConfigError';
+  }
+}
+
+export interface PostgresStoreOptions {
+  /** Pool size (default 10). */
+  readonly max?: number;
+  /**
+   * Told about connection errors that happen outside any query (the server restarted, the
+   * network dropped an idle connection). The pool discards such connections by itself; this is
+   * for logging. Error messages from pg carry no password.
+   */
+  readonly onError?: (error: Error) => void;
+}
+
+/**
+ * Returns a {@link Store} over the PostgreSQL database at `url` (`postgres://` or
+ * `postgresql://`). Connects lazily: an unreachable database makes the first operation reject,
+ * not this call. The schema is not touched: call {@link Store.migrate} before use.
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  try {
+    new URL(url);
+  } catch {
+    // URL's own error carries the input, password included.
+    throw new StoreConfigError('the database URL is not a valid URL');
+  }
+  const onError = options.onError ?? (() => undefined);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAlive: true,
+    application_name: 'hush',
+    types,
+  });
+  // Idle clients' errors surface here; without a listener they would crash the process.
+  pool.on('error', onError);
+  // A checked-out client has no pool listener: one that breaks between two queries of a
+  // transaction would otherwise emit an unhandled 'error'. Swallowed here because it surfaces
+  // anyway (its next query rejects, and the pool discards it on release), and an idle client's
+  // error already reaches `onError` through the pool.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), postgresEngine);
+}

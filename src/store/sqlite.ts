@@ -1,0 +1,78 @@
+/**
+ * The embedded default: a SQLite file through better-sqlite3.
+ *
+ * Pragmas, and why:
+ * - `journal_mode = WAL`: readers never block the writer nor the writer the readers.
+ * - `synchronous = NORMAL`: with WAL this is always consistent, and a crash of the process
+ *   loses nothing that was committed. What it gives up is durability against an operating-system
+ *   crash or power loss: the transactions committed since the last checkpoint may roll back
+ *   (the WAL is synced at checkpoints, not at every commit). In exchange a commit costs no fsync.
+ *   Note what a lost transaction can mean for an auth server: a credential-version bump
+ *   (password change, suspension, logout-all) could be undone, reviving refresh tokens it had
+ *   ended. `FULL` closes that window at the price of an fsync per commit.
+ * - `busy_timeout = 5000`: another process holding the write lock (the CLI next to a running
+ *   server) makes a writer wait up to 5 s instead of failing at once.
+ * - `foreign_keys = ON`: SQLite leaves them off by default; later tables rely on them.
+ *
+ * The file holds password hashes, so it is created 0600 in a folder created 0700; SQLite gives
+ * its -wal and -shm files the database file's mode.
+ */
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { Engine } from './engine.js';
+import { KyselyStore } from './kysely-store.js';
+import type { Database } from './schema.js';
+import type { Store } from './types.js';
+
+const sqliteEngine: Engine = {
+  kind: 'sqlite',
+  beginWrite: 'begin immediate',
+  // SQLite has one writer at a time, and the store uses one connection: nothing to add.
+  lock: async () => undefined,
+  isUniqueViolation(error, unique) {
+    return (
+      error instanceof Error &&
+      (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+      error.message.endsWith(`: ${unique.column}`)
+    );
+  },
+};
+
+/** Milliseconds a writer waits for another connection's write lock. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Creates the database file, and its folder, readable by the owner only. */
+function prepareFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  // An existing file may be wider than 0600 (created by hand, or by an older tool): narrow it.
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+}
+
+/**
+ * Opens (creating when missing) the SQLite database at `path` and returns a {@link Store} over
+ * it. `:memory:` gives a private in-memory database (for tests). The schema is not touched:
+ * call {@link Store.migrate} before use.
+ */
+export async function openSqliteStore(path: string): Promise<Store> {
+  if (path !== ':memory:') prepareFile(path);
+  const database = new BetterSqlite3(path);
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    database.pragma('foreign_keys = ON');
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // Fail here, not at first use, when the file is not a database.
+  await sql`select count(*) from sqlite_schema`.execute(db).catch(async (error: unknown) => {
+    await db.destroy();
+    throw error;
+  });
+  return new KyselyStore(db, sqliteEngine);
+}

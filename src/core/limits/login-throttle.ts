@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { addressKey } from './address.js';
+import { ALLOWED, refuseUntil, type CounterStore, type LimitDecision } from './counter-store.js';
+
+/** Options of {@link LoginThrottle}. */
+export interface LoginThrottleOptions {
+  /** Password checks allowed per (username, address) pair in a window. Default 10. */
+  maxFailuresPerPair?: number;
+  /** Window of both counts. Default 15 minutes. */
+  windowMs?: number;
+  /** Failures of one username, across all addresses, before each further one locks it. Default 20. */
+  usernameThreshold?: number;
+  /** The k-th failure beyond the threshold locks the username for min(2^k × this, max). Default 1 s. */
+  usernameBaseDelayMs?: number;
+  /** Longest username lock. Default 15 minutes. */
+  usernameMaxDelayMs?: number;
+  /** Clock, epoch milliseconds. */
+  now?: () => number;
+}
+
+/**
+ * Throttles password guessing (contract, "Rate limits"). Two counts, both keyed on the case-folded
+ * username, never on whether the account exists, so unknown usernames are throttled the same way:
+ *
+ * - per (username, address): the 11th check in a window is refused, a correct password included,
+ *   until the window (opened by the pair's first attempt) ends;
+ * - per username, across addresses: beyond `usernameThreshold` failures in a window, each further
+ *   failure locks the username for a doubling delay (2 s, 4 s, … up to 15 min) and keeps the
+ *   count until a whole window has passed after the lock, so spreading guesses over many addresses gains little.
+ *
+ * Protocol: call {@link check} before verifying a password and refuse on `allowed: false`; then
+ * {@link recordFailure} or {@link recordSuccess}. `check` counts the attempt against the pair up
+ * front, so a burst of parallel requests cannot all pass before the failures land; a success clears
+ * the pair's count again.
+ *
+ * Keys are SHA-256 digests of the JSON-encoded parts: no separator can make two usernames collide,
+ * and the store never holds a raw username (people type passwords into username fields).
+ */
+export class LoginThrottle {
+  readonly #store: CounterStore;
+  readonly #maxPerPair: number;
+  readonly #windowMs: number;
+  readonly #threshold: number;
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #now: () => number;
+
+  constructor(store: CounterStore, options: LoginThrottleOptions = {}) {
+    this.#store = store;
+    this.#maxPerPair = positiveInteger('maxFailuresPerPair', options.maxFailuresPerPair ?? 10);
+    this.#windowMs = positiveInteger('windowMs', options.windowMs ?? 15 * 60_000);
+    this.#threshold = positiveInteger('usernameThreshold', options.usernameThreshold ?? 20);
+    this.#baseDelayMs = positiveInteger('usernameBaseDelayMs', options.usernameBaseDelayMs ?? 1000);
+    this.#maxDelayMs = positiveInteger('usernameMaxDelayMs', options.usernameMaxDelayMs ?? 15 * 60_000);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Before a password check: may this (username, address) try now? Counts the attempt. */
+  async check(username: string, address: string): Promise<LimitDecision> {
+    const user = foldUsername(username);
+    const lock = await this.#store.peek(lockKey(user));
+    if (lock !== undefined) return refuseUntil(lock.resetAt, this.#now());
+    const pair = await this.#store.hit(pairKey(user, address), this.#windowMs);
+    if (pair.count > this.#maxPerPair) return refuseUntil(pair.resetAt, this.#now());
+    return ALLOWED;
+  }
+
+  /**
+   * After a failed password check (wrong password, unknown user, wrong current password). The pair
+   * was counted by {@link check}; this counts the username-wide failure and sets its lock. `address`
+   * is part of the call so callers pass what identifies the attempt; the pair count needs no update.
+   */
+  async recordFailure(username: string, _address: string): Promise<void> {
+    const user = foldUsername(username);
+    const { count } = await this.#store.hit(userKey(user), this.#windowMs);
+    const excess = count - this.#threshold;
+    if (excess <= 0) return;
+    const delayMs = Math.min(this.#baseDelayMs * 2 ** Math.min(excess, 40), this.#maxDelayMs);
+    // Keep the count for a whole window past the lock, so the delay stays at its peak while guessing
+    // goes on and resets only after a quiet window, instead of granting a fresh threshold every 15 min.
+    await this.#store.set(userKey(user), count, delayMs + this.#windowMs);
+    await this.#store.set(lockKey(user), excess, delayMs);
+  }
+
+  /** After a correct password: clears the pair's count (the username-wide count stays). */
+  async recordSuccess(username: string, address: string): Promise<void> {
+    await this.#store.delete(pairKey(foldUsername(username), address));
+  }
+}
+
+/** Usernames are unique ignoring case; so are their throttles. */
+function foldUsername(username: string): string {
+  return username.toLowerCase();
+}
+
+function digest(parts: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
+}
+
+function pairKey(user: string, address: string): string {
+  return `login:pair:${digest(['pair', user, addressKey(address)])}`;
+}
+
+function userKey(user: string): string {
+  return `login:user:${digest(['user', user])}`;
+}
+
+function lockKey(user: string): string {
+  return `login:lock:${digest(['lock', user])}`;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}

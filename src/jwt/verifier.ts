@@ -1,0 +1,130 @@
+import { compileClaims } from './claims.js';
+import type { ClaimOptions } from './claims.js';
+import { checkSignature, createCompactCore, locateDots, rejectUnknownOptions, throwTyp, TYP_OK } from './core.js';
+import type { KeysInput } from './core.js';
+import { JwtMalformedError, JwtOptionsError } from './errors.js';
+import { deepFreeze, parseJsonObject } from './json.js';
+import type { JsonObject } from './json.js';
+import { LruCache } from './lru.js';
+import type { Algorithm, JwtPayload } from './types.js';
+
+/** Options of {@link createVerifier}. */
+export interface VerifierOptions extends ClaimOptions {
+  keys: KeysInput;
+  /** Required, non-empty; each must be served by some key (else throws at creation). */
+  algorithms: readonly Algorithm[];
+  issuer?: string;
+  audience?: string | readonly string[];
+  subject?: string;
+  /** Compared per RFC 8725/9068: case-insensitive, optional `application/` prefix. */
+  typ?: string;
+  /** Seconds, 0..60, default 0. */
+  leeway?: number;
+  /** Seconds; needs `iat`. */
+  maxTokenAge?: number;
+  requiredClaims?: readonly string[];
+  /** Default 8192. */
+  maxTokenLength?: number;
+  /** Verified-token LRU keyed on the token string; default false. */
+  cache?: false | { max?: number };
+  /** Milliseconds since the epoch; default `Date.now`. */
+  clock?: () => number;
+}
+
+/** A verifier function plus a way to empty its verified-token cache. */
+export type Verifier = ((token: string) => JwtPayload) & { clearCache(): void };
+
+/** One verified token in the cache, with the window in which it stays valid. */
+export interface CacheEntry {
+  readonly payload: JwtPayload;
+  readonly from: number;
+  readonly until: number;
+}
+
+export const VERIFIER_OPTION_NAMES = [
+  'keys', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'leeway', 'maxTokenAge',
+  'requiredClaims', 'maxTokenLength', 'cache', 'clock',
+] as const;
+
+/** Validates `cache` and returns the LRU, or undefined when caching is off. */
+export function createTokenCache(cache: unknown): LruCache<CacheEntry> | undefined {
+  if (cache === undefined || cache === false) return undefined;
+  if (typeof cache !== 'object' || cache === null) throw new JwtOptionsError('cache must be false or { max }');
+  const max = (cache as { max?: unknown }).max ?? 1000;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 1_000_000) {
+    throw new JwtOptionsError('cache.max must be an integer from 1 to 1000000');
+  }
+  return new LruCache<CacheEntry>(max);
+}
+
+/** Validates `clock`. */
+export function clockOption(clock: unknown): () => number {
+  if (clock === undefined) return Date.now;
+  if (typeof clock !== 'function') throw new JwtOptionsError('clock must be a function returning milliseconds');
+  return clock as () => number;
+}
+
+/** Decodes the payload range of a token whose signature verified: a JSON object or malformed. */
+export function decodePayload(token: string, d1: number, d2: number): JsonObject {
+  const payload = parseJsonObject(Buffer.from(token.slice(d1 + 1, d2), 'base64url'));
+  if (payload === undefined) throw new JwtMalformedError('payload is not a UTF-8 JSON object');
+  return payload;
+}
+
+/**
+ * Creates a JWT verifier. Every option is checked here, once; the returned function then runs, in this
+ * order: length cap, cache lookup (re-checking `exp`/`nbf`/age against the clock), segment split, header
+ * (memoised per distinct header: strict base64url/UTF-8/JSON, no duplicate members, `crit`, allowed
+ * `alg`, exact `kid` lookup), canonical payload and signature encoding, signature, `typ`, payload JSON,
+ * claims. It returns the deep-frozen payload — on a cache hit, the very same object as before.
+ * @throws JwtOptionsError (at creation) for invalid options
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  rejectUnknownOptions(options, VERIFIER_OPTION_NAMES, 'createVerifier');
+  const core = createCompactCore(options);
+  const claims = compileClaims(options);
+  const clock = clockOption(options.clock);
+  const cache = createTokenCache(options.cache);
+  const maxTokenLength = core.maxTokenLength;
+  const { resolve, remember } = core;
+  const check = claims.check;
+
+  function verifyUncached(token: string, now: number): JsonObject {
+    const dots = locateDots(token, maxTokenLength);
+    const d1 = Math.floor(dots / 0x200000);
+    const d2 = dots - d1 * 0x200000;
+    const headerSegment = token.slice(0, d1);
+    const resolved = resolve(headerSegment);
+    checkSignature(token, d1, d2, resolved);
+    if (resolved.typ !== TYP_OK) throwTyp(resolved.typ);
+    const payload = decodePayload(token, d1, d2);
+    remember(headerSegment, resolved);
+    check(payload, now);
+    return payload;
+  }
+
+  const verify = cache === undefined
+    ? function verify(token: string): JwtPayload {
+        return deepFreeze(verifyUncached(token, clock())) as JwtPayload;
+      }
+    : function verifyCached(token: string): JwtPayload {
+        const now = clock();
+        if (typeof token === 'string' && token.length <= maxTokenLength) {
+          const hit = cache.get(token);
+          if (hit !== undefined) {
+            if (now >= hit.from && now < hit.until) return hit.payload;
+            cache.delete(token);
+          }
+        }
+        const payload = deepFreeze(verifyUncached(token, now)) as JwtPayload;
+        const { from, until } = claims.window(payload);
+        cache.set(token, { payload, from, until });
+        return payload;
+      };
+
+  return Object.assign(verify, {
+    clearCache(): void {
+      cache?.clear();
+    },
+  });
+}

@@ -69,21 +69,42 @@ function toSigningKey(row: Selectable<SigningKeysTable>): StoredSigningKey {
   };
 }
 
+/** Thrown by every operation of a store that was closed. */
+export class StoreClosedError extends Error {
+  readonly code = 'store_closed';
+  constructor() {
+    super('the store is closed');
+    this.name = 'StoreClosedError';
+  }
+}
+
 /** A {@link Store} over a Kysely instance of either engine. */
 export class KyselyStore implements Store {
   readonly kind: Engine['kind'];
-  readonly #db: Kysely<Database>;
+  readonly #kysely: Kysely<Database>;
   readonly #engine: Engine;
+  readonly #release: () => Promise<void>;
+  #closed = false;
 
-  /** Takes ownership of `db`: {@link KyselyStore.close} destroys it. */
-  constructor(db: Kysely<Database>, engine: Engine) {
-    this.#db = db;
+  /**
+   * `release` is called once, by {@link KyselyStore.close}; by default it destroys `db`. (SQLite
+   * stores share one connection per file and release a reference instead.)
+   */
+  constructor(db: Kysely<Database>, engine: Engine, release: () => Promise<void> = () => db.destroy()) {
+    this.#kysely = db;
     this.#engine = engine;
+    this.#release = release;
     this.kind = engine.kind;
   }
 
+  /** The database, for as long as this store is open. */
+  get #db(): Kysely<Database> {
+    if (this.#closed) throw new StoreClosedError();
+    return this.#kysely;
+  }
+
   /** @inheritDoc */
-  migrate(): Promise<void> {
+  async migrate(): Promise<void> {
     return runMigrations(this.#db, this.#engine);
   }
 
@@ -93,8 +114,10 @@ export class KyselyStore implements Store {
   }
 
   /** @inheritDoc */
-  close(): Promise<void> {
-    return this.#db.destroy();
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#release();
   }
 
   /** @inheritDoc */
@@ -185,7 +208,7 @@ export class KyselyStore implements Store {
   }
 
   /** @inheritDoc */
-  addRevocation(revocation: Revocation): Promise<StoredRevocation> {
+  async addRevocation(revocation: Revocation): Promise<StoredRevocation> {
     const values =
       revocation.kind === 'user'
         ? { kind: 'user' as const, user_id: revocation.userId, session_id: null, version: revocation.version }

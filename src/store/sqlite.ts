@@ -17,10 +17,10 @@
  * The file holds password hashes, so it is created 0600 in a folder created 0700; SQLite gives
  * its -wal and -shm files the database file's mode.
  */
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import type { Engine } from './engine.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
@@ -51,28 +51,55 @@ function prepareFile(path: string): void {
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
 }
 
-/**
- * Opens (creating when missing) the SQLite database at `path` and returns a {@link Store} over
- * it. `:memory:` gives a private in-memory database (for tests). The schema is not touched:
- * call {@link Store.migrate} before use.
- */
-export async function openSqliteStore(path: string): Promise<Store> {
-  if (path !== ':memory:') prepareFile(path);
+/** Sets the pragmas described at the top of this file on a new connection. */
+export function configureConnection(database: BetterSqlite3.Database): void {
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  database.pragma('foreign_keys = ON');
+}
+
+/** One connection per database file in this process, shared by every store opened on it. */
+const shared = new Map<string, { db: Kysely<Database>; stores: number }>();
+
+function connect(path: string): Kysely<Database> {
   const database = new BetterSqlite3(path);
   try {
-    database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = NORMAL');
-    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    database.pragma('foreign_keys = ON');
+    // Also what makes a file that is not a database fail here rather than at first use.
+    configureConnection(database);
   } catch (error) {
     database.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  // Fail here, not at first use, when the file is not a database.
-  await sql`select count(*) from sqlite_schema`.execute(db).catch(async (error: unknown) => {
-    await db.destroy();
-    throw error;
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+/**
+ * Opens (creating when missing) the SQLite database at `path` and returns a {@link Store} over
+ * it. `:memory:` gives a private in-memory database (for tests). The schema is not touched:
+ * call {@link Store.migrate} before use.
+ *
+ * Stores opened on one file within one process share a single connection (closed with the
+ * last of them). better-sqlite3 waits for a lock synchronously, so a second connection in the
+ * same process would block the event loop while the first sits in a transaction that needs
+ * that very event loop to commit: a 5 s freeze, then SQLITE_BUSY. Sharing one connection lets
+ * Kysely queue the work instead. Other processes (the CLI beside a server) have their own.
+ */
+export async function openSqliteStore(path: string): Promise<Store> {
+  if (path === ':memory:') return new KyselyStore(connect(path), sqliteEngine);
+  prepareFile(path);
+  const key = realpathSync(path);
+  let entry = shared.get(key);
+  if (!entry) {
+    entry = { db: connect(key), stores: 0 };
+    shared.set(key, entry);
+  }
+  entry.stores += 1;
+  const current = entry;
+  return new KyselyStore(current.db, sqliteEngine, async () => {
+    current.stores -= 1;
+    if (current.stores > 0) return;
+    shared.delete(key);
+    await current.db.destroy();
   });
-  return new KyselyStore(db, sqliteEngine);
 }

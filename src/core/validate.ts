@@ -1,0 +1,33 @@
+/**
+ * Field rules of the contract. Signup enforces the username alphabet; login checks only types
+ * and lengths, so a username that cannot exist fails like a wrong password (no enumeration
+ * through a 400 that a real account would not give).
+ */
+import { invalidRequest } from './errors.js';
+import { passwordLength } from './password.js';
+
+export const USERNAME_MIN = 3;
+export const USERNAME_MAX = 64;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 1024;
+const USERNAME_ALPHABET = /^[A-Za-z0-9._@-]+$/;
+
+/** Throws 400 unless `username` is 3–64 characters (login) and, for signup, of the allowed alphabet. */
+export function checkUsername(username: string, mode: 'signup' | 'login'): void {
+  if (username.length < USERNAME_MIN || username.length > USERNAME_MAX) {
+    throw invalidRequest(`username must be ${USERNAME_MIN} to ${USERNAME_MAX} characters long`);
+  }
+  if (mode === 'signup' && !USERNAME_ALPHABET.test(username)) {
+    throw invalidRequest('username may contain only ASCII letters, digits and . _ - @');
+  }
+}
+
+/** Throws 400 unless `password` is 8–1024 code points after NFKC normalisation. */
+export function checkPassword(password: string, field = 'password'): void {
+  // Bound the work before normalising: NFKC can expand, but never shrinks below a quarter.
+  if (password.length > PASSWORD_MAX * 4) throw invalidRequest(`${field} must be at most ${PASSWORD_MAX} characters`);
+  const length = passwordLength(password);
+  if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
+    throw invalidRequest(`${field} must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long`);
+  }
+}

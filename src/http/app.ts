@@ -1,0 +1,184 @@
+/**
+ * The Fastify application: the contract's HTTP surface over an {@link AuthService}.
+ * Build it with {@link buildApp}; `src/server.ts` wires the dependencies and listens.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
+import fastifyStatic from '@fastify/static';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { HushConfig } from '../config.js';
+import { AuthError } from '../core/errors.js';
+import type { RequestLimiter } from '../core/limits/index.js';
+import type { AuthService } from '../core/service.js';
+import type { KeySet } from '../jwt/index.js';
+import type { Store } from '../store/types.js';
+import { refreshCookie } from './cookies.js';
+import { checkRequestOrigin } from './csrf.js';
+import { errorHandler, sendAuthError } from './errors.js';
+import { createGuard } from './guard.js';
+import { collectOpenApi } from './openapi.js';
+import { originPolicy } from './origins.js';
+import { authRoutes } from './routes/auth.js';
+import { jwksBody, privateBody, statusBody } from './schemas.js';
+
+export interface AppOptions {
+  readonly config: HushConfig;
+  readonly service: AuthService;
+  readonly store: Store;
+  readonly keys: KeySet;
+  readonly limiter?: RequestLimiter | undefined;
+  /** Fastify's logger option; defaults to pino at `config.logLevel` with secrets redacted. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** Paths that could ever carry a secret in a log line; redacted wherever they appear. */
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.access_token',
+  '*.refreshToken',
+  '*.passwordHash',
+];
+
+const BODY_LIMIT = 16 * 1024;
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Builds the hush Fastify app (not yet listening). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, service, store, keys } = options;
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    // No per-request log lines: they would cost more than the request itself on the hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    // A hop count is supported at run time though Fastify's types omit it.
+    trustProxy: config.trustProxy as boolean | string[],
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  const cookie = refreshCookie(config);
+  const origins = originPolicy(config);
+  const openapi = collectOpenApi(app, { title: 'hush', version: '0.1.0' });
+
+  // Only JSON bodies exist here; Fastify would otherwise accept text/plain.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => sendAuthError(reply, new AuthError('not_found', 404, 'No such route.')));
+
+  await app.register(fastifyCookie, { hook: false });
+  await app.register(fastifyCors, {
+    origin: config.allowedOrigins.length > 0 ? [...config.allowedOrigins] : false,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
+    exposedHeaders: ['WWW-Authenticate', 'Retry-After', 'x-access-token'],
+    maxAge: 600,
+  });
+  app.decorateRequest('auth', null);
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    if (request.method === 'POST' || request.method === 'DELETE') {
+      try {
+        checkRequestOrigin(request, origins);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+    }
+    done(null, payload);
+  });
+
+  const guard = createGuard({
+    service,
+    serverRefresh: config.serverRefresh ? { cookie, origins } : undefined,
+    onRefreshed: (reply, grant) => {
+      cookie.set(reply, grant.refreshToken, grant.refreshMaxAge);
+      reply.header('cache-control', 'no-store');
+    },
+  });
+
+  await app.register(authRoutes, { prefix: '/auth', config, service, cookie, guard, limiter: options.limiter });
+
+  app.get(
+    '/api/private',
+    { onRequest: guard, schema: { summary: "The demo's protected resource, answered from the token alone", security: [{ bearer: [] }], response: { 200: privateBody } } },
+    (request, reply) => {
+      const claims = request.auth!;
+      reply.send({
+        message: `Hello, ${claims.preferred_username}. This answer was authorized by your access token alone.`,
+        user: { id: claims.sub, username: claims.preferred_username },
+      });
+    },
+  );
+
+  app.get('/healthz', { schema: { summary: 'Liveness', response: { 200: statusBody } } }, (_request, reply) => {
+    reply.header('cache-control', 'no-store').send({ status: 'ok' });
+  });
+
+  app.get('/readyz', { schema: { summary: 'Readiness: the database answers', response: { 200: statusBody, 503: statusBody } } }, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    try {
+      await withTimeout(store.ping(), 2000);
+      return reply.send({ status: 'ok' });
+    } catch {
+      return reply.code(503).header('retry-after', '2').send({ status: 'unavailable' });
+    }
+  });
+
+  const jwks = keys.toJwks();
+  app.get('/.well-known/jwks.json', { schema: { summary: 'Public signing keys (empty for HS256)', response: { 200: jwksBody } } }, (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300').send(jwks);
+  });
+
+  app.get('/openapi.json', (_request, reply) => {
+    reply.send(openapi());
+  });
+
+  if (config.demo) await registerDemo(app);
+  return app;
+}
+
+/** Serves the demo page at / and the browser client bundle at /assets/hush-client.js. */
+async function registerDemo(app: FastifyInstance): Promise<void> {
+  const demoRoot = `${packageRoot}demo`;
+  const clientRoot = `${packageRoot}dist/client`;
+  const securityHeaders = (res: { header(name: string, value: string): unknown }): void => {
+    res.header('x-content-type-options', 'nosniff');
+    res.header('referrer-policy', 'no-referrer');
+    res.header('x-frame-options', 'DENY');
+    res.header(
+      'content-security-policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
+  };
+  if (existsSync(demoRoot)) {
+    await app.register(fastifyStatic, { root: demoRoot, prefix: '/', index: 'index.html', setHeaders: securityHeaders, wildcard: false });
+  }
+  if (existsSync(clientRoot)) {
+    await app.register(fastifyStatic, { root: clientRoot, prefix: '/assets/', decorateReply: false, setHeaders: securityHeaders, wildcard: false });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out')), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

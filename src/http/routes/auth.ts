@@ -1,0 +1,190 @@
+/**
+ * The /auth routes of CONTRACT.md. Bearer routes check the token in onRequest, before anything
+ * else; CSRF checks run in preParsing; bodies are parsed only on the routes that take one.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { HushConfig } from '../../config.js';
+import { AuthError, notSupported } from '../../core/errors.js';
+import type { RequestLimiter } from '../../core/limits/index.js';
+import type { AuthService, Grant, RequestContext } from '../../core/service.js';
+import type { RefreshCookie } from '../cookies.js';
+import { requireRequestedWith } from '../csrf.js';
+import { credentialsBody, errors, passwordBody, passwordChangeBody, tokenBody, userBody } from '../schemas.js';
+
+export interface AuthRouteOptions {
+  readonly config: HushConfig;
+  readonly service: AuthService;
+  readonly cookie: RefreshCookie;
+  readonly guard: onRequestHookHandler;
+  /** Per-address request caps; undefined when rate limits are off. */
+  readonly limiter: RequestLimiter | undefined;
+}
+
+const unsupportedMediaType = (): AuthError =>
+  new AuthError('unsupported_media_type', 415, 'The body must be JSON (Content-Type: application/json).');
+
+/** Requests with a body must say it is JSON, even when the body is empty. */
+function requireJson(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  const type = request.headers['content-type'];
+  const essence = type?.split(';', 1)[0]?.trim().toLowerCase();
+  done(essence === 'application/json' ? undefined : unsupportedMediaType());
+}
+
+/** The request's context for the core: who is asking. */
+export function requestContext(request: FastifyRequest): RequestContext {
+  return { address: request.ip, userAgent: request.headers['user-agent'] };
+}
+
+/** Sends a token response and sets the refresh cookie. */
+export function sendGrant(reply: FastifyReply, cookie: RefreshCookie, grant: Grant, status = 200): FastifyReply {
+  cookie.set(reply, grant.refreshToken, grant.refreshMaxAge);
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .header('pragma', 'no-cache')
+    .send({ access_token: grant.accessToken, token_type: 'Bearer', expires_in: grant.expiresIn, user: grant.user });
+}
+
+/** Registers the /auth routes on `app` (which is prefixed with /auth). */
+export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions): Promise<void> {
+  const { service, cookie, guard, limiter } = options;
+
+  const limit = (bucket: 'auth' | 'refresh'): onRequestHookHandler[] =>
+    limiter
+      ? [
+          async (request) => {
+            const decision = await limiter.hit(bucket, request.ip);
+            if (!decision.allowed) throw new AuthError('rate_limited', 429, 'Too many requests; try again later.', decision.retryAfter);
+          },
+        ]
+      : [];
+
+  // Routes that take a JSON body.
+  await app.register(async (json) => {
+    json.addHook('preValidation', requireJson);
+
+    json.post<{ Body: { username: string; password: string } }>(
+      '/signup',
+      {
+        onRequest: limit('auth'),
+        schema: { summary: 'Create an account and start a session', body: credentialsBody, response: { 201: tokenBody, ...errors(400, 409, 413, 415, 429, 503) } },
+      },
+      async (request, reply) => {
+        const grant = await service.signup(request.body.username, request.body.password, requestContext(request));
+        return sendGrant(reply, cookie, grant, 201);
+      },
+    );
+
+    json.post<{ Body: { username: string; password: string } }>(
+      '/login',
+      {
+        onRequest: limit('auth'),
+        schema: { summary: 'Log in and start a session', body: credentialsBody, response: { 200: tokenBody, ...errors(400, 401, 403, 413, 415, 429, 503) } },
+      },
+      async (request, reply) => {
+        const grant = await service.login(request.body.username, request.body.password, requestContext(request));
+        return sendGrant(reply, cookie, grant);
+      },
+    );
+
+    json.post<{ Body: { currentPassword: string; newPassword: string } }>(
+      '/password',
+      {
+        onRequest: guard,
+        schema: { summary: 'Change the password; other sessions end', security: [{ bearer: [] }], body: passwordChangeBody, response: { 200: tokenBody, ...errors(400, 401, 403, 413, 415, 429, 503) } },
+      },
+      async (request, reply) => {
+        const { currentPassword, newPassword } = request.body;
+        const grant = await service.changePassword(request.auth!, currentPassword, newPassword, requestContext(request));
+        return sendGrant(reply, cookie, grant);
+      },
+    );
+
+    json.delete<{ Body: { password: string } }>(
+      '/me',
+      {
+        onRequest: guard,
+        schema: { summary: 'Delete the account', security: [{ bearer: [] }], body: passwordBody, response: errors(400, 401, 403, 413, 415, 429, 503) },
+      },
+      async (request, reply) => {
+        await service.deleteAccount(request.auth!, request.body.password, requestContext(request));
+        cookie.clear(reply);
+        return reply.code(204).send();
+      },
+    );
+  });
+
+  // Routes without a body: whatever Content-Type and body arrive are ignored, unread.
+  await app.register(async (bodiless) => {
+    bodiless.removeAllContentTypeParsers();
+    bodiless.addContentTypeParser('*', (_request, payload, done) => {
+      payload.resume();
+      done(null, undefined);
+    });
+
+    bodiless.post(
+      '/refresh',
+      {
+        onRequest: limit('refresh'),
+        schema: { summary: 'Exchange the refresh cookie for a new access token', response: { 200: tokenBody, ...errors(401, 403, 429, 503) } },
+      },
+      async (request, reply) => {
+        requireRequestedWith(request);
+        const token = cookie.read(request);
+        try {
+          if (token === undefined) throw new AuthError('invalid_refresh_token', 401, 'There is no session to refresh; sign in.');
+          return sendGrant(reply, cookie, await service.refresh(token, requestContext(request)));
+        } catch (error) {
+          if (error instanceof AuthError && error.code === 'invalid_refresh_token') cookie.clear(reply);
+          throw error;
+        }
+      },
+    );
+
+    bodiless.post(
+      '/logout',
+      { schema: { summary: "End this browser's session", response: errors(403, 503) } },
+      async (request, reply) => {
+        requireRequestedWith(request);
+        await service.logout(cookie.read(request));
+        cookie.clear(reply);
+        return reply.code(204).header('cache-control', 'no-store').send();
+      },
+    );
+
+    bodiless.post(
+      '/logout-all',
+      { onRequest: guard, schema: { summary: 'End every session of the user', security: [{ bearer: [] }], response: errors(401, 403, 503) } },
+      async (request, reply) => {
+        await service.logoutAll(request.auth!);
+        cookie.clear(reply);
+        return reply.code(204).header('cache-control', 'no-store').send();
+      },
+    );
+
+    bodiless.get(
+      '/me',
+      { onRequest: guard, schema: { summary: 'The signed-in user', security: [{ bearer: [] }], response: { 200: { type: 'object', required: ['user'], properties: { user: userBody } }, ...errors(401, 503) } } },
+      async (request, reply) => {
+        const user = await service.me(request.auth!);
+        return reply.header('cache-control', 'no-store').send({ user });
+      },
+    );
+
+    bodiless.get(
+      '/sessions',
+      { onRequest: guard, schema: { summary: 'Sessions of the user (rotating strategy)', security: [{ bearer: [] }], response: errors(401, 404) } },
+      async () => {
+        throw notSupported('Session lists need HUSH_REFRESH_STRATEGY=rotating.');
+      },
+    );
+
+    bodiless.delete<{ Params: { id: string } }>(
+      '/sessions/:id',
+      { onRequest: guard, schema: { summary: 'End one session (rotating strategy)', security: [{ bearer: [] }], params: { type: 'object', properties: { id: { type: 'string' } } }, response: errors(401, 403, 404) } },
+      async () => {
+        throw notSupported('Session lists need HUSH_REFRESH_STRATEGY=rotating.');
+      },
+    );
+  });
+}

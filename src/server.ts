@@ -1,0 +1,152 @@
+/**
+ * The composition root: from a configuration to a listening hush server. Everything with a
+ * lifetime (store, revocation feed, counters) is opened here and closed by `close()`.
+ */
+import { availableParallelism } from 'node:os';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { HushConfig } from './config.js';
+import { AccessTokens, type ClaimsHook } from './core/access-tokens.js';
+import { keyRepository, loadSecrets, loadSigningKeys, previousKeys } from './core/keys.js';
+import {
+  createMemoryCounterStore,
+  createRedisCounterStore,
+  LoginThrottle,
+  RequestLimiter,
+  type CounterStore,
+} from './core/limits/index.js';
+import { PasswordHasher, type PasswordHasherOptions } from './core/password.js';
+import { RefreshTokens } from './core/refresh-tokens.js';
+import { RevocationFeed } from './core/revocations.js';
+import { AuthService, type AuthEvent } from './core/service.js';
+import { buildApp } from './http/app.js';
+import { crossSiteOrigins } from './http/origins.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+/** Programmatic options beyond the environment's. */
+export interface HushOptions {
+  /** Adds custom claims (roles, say) to every access token. Reserved claims cannot be overridden. */
+  readonly claims?: ClaimsHook;
+  /** The `client_id` claim of access tokens. Default `hush`. */
+  readonly clientId?: string;
+  /** Password hashing parameters and concurrency. */
+  readonly hashing?: PasswordHasherOptions;
+  /** Fastify's logger option (default: pino at the configured level, secrets redacted). */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Verified-token cache size (0 turns it off). Default 10 000. */
+  readonly tokenCacheSize?: number;
+}
+
+/** A hush instance: the app, and what it runs on. */
+export interface Hush {
+  readonly app: FastifyInstance;
+  readonly service: AuthService;
+  readonly store: Store;
+  readonly config: HushConfig;
+  /** Stops accepting requests, lets the running ones finish, and closes everything. */
+  close(): Promise<void>;
+}
+
+/** The core pieces shared by the server and the CLI. */
+export interface Core {
+  readonly service: AuthService;
+  readonly store: Store;
+  readonly feed: RevocationFeed;
+  readonly keys: Awaited<ReturnType<typeof loadSigningKeys>>;
+  readonly counters: CounterStore | undefined;
+  readonly limiter: RequestLimiter | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens the store (migrating it) and assembles the auth service for `config`. */
+export async function openCore(config: HushConfig, options: HushOptions = {}, onEvent?: (event: AuthEvent) => void): Promise<Core> {
+  if (config.refreshStrategy === 'rotating') {
+    throw new Error('HUSH_REFRESH_STRATEGY=rotating is not available yet; use stateless');
+  }
+  const store = await openStore(config.databaseUrl);
+  try {
+    await store.migrate();
+    const secrets = await loadSecrets(config, store);
+    const keys = await loadSigningKeys(config, secrets, keyRepository(config, store));
+    const accessTokens = new AccessTokens({
+      signingKeys: keys,
+      previousKeys: previousKeys(config),
+      algorithm: config.jwtAlg,
+      issuer: config.issuer,
+      audience: config.audience,
+      clientId: options.clientId ?? 'hush',
+      ttl: config.accessTtl,
+      claims: options.claims,
+      cacheSize: options.tokenCacheSize ?? 10_000,
+    });
+    const feed = new RevocationFeed(store);
+    await feed.start();
+    const counters = config.rateLimit
+      ? config.redisUrl
+        ? createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:' })
+        : createMemoryCounterStore()
+      : undefined;
+    const service = new AuthService({
+      store,
+      hasher: new PasswordHasher({ concurrency: Math.max(1, availableParallelism() - 1), ...options.hashing }),
+      accessTokens,
+      refreshTokens: new RefreshTokens(secrets.refreshSecret),
+      revocations: feed,
+      throttle: counters ? new LoginThrottle(counters) : undefined,
+      refreshTtl: config.refreshTtl,
+      sessionMax: config.sessionMax,
+      onEvent,
+    });
+    return {
+      service,
+      store,
+      feed,
+      keys,
+      counters,
+      limiter: counters ? new RequestLimiter(counters) : undefined,
+      async close() {
+        feed.stop();
+        await counters?.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Builds a hush server for `config` (not yet listening). */
+export async function createHush(config: HushConfig, options: HushOptions = {}): Promise<Hush> {
+  let log: FastifyInstance['log'] | undefined;
+  const core = await openCore(config, options, (event) => log?.info({ event: event.type, ...eventFields(event) }, 'auth event'));
+  const app = await buildApp({
+    config,
+    service: core.service,
+    store: core.store,
+    keys: core.keys,
+    limiter: core.limiter,
+    logger: options.logger,
+  });
+  log = app.log;
+  for (const origin of crossSiteOrigins(config)) {
+    app.log.warn({ origin }, 'HUSH_ALLOWED_ORIGINS lists an origin that is not same-site with HUSH_PUBLIC_ORIGIN: the SameSite refresh cookie will not reach it');
+  }
+  return {
+    app,
+    service: core.service,
+    store: core.store,
+    config,
+    async close() {
+      await app.close();
+      await core.close();
+    },
+  };
+}
+
+function eventFields(event: AuthEvent): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if ('userId' in event) fields['userId'] = event.userId;
+  if ('reason' in event) fields['reason'] = event.reason;
+  return fields;
+}

@@ -156,11 +156,10 @@ export function locateDots(token: unknown, maxTokenLength: number): number {
  * candidate key. The header range was checked when it was resolved.
  * @throws JwtMalformedError, JwsSignatureInvalidError
  */
-export function checkSignature(token: string, d1: number, d2: number, resolved: ResolvedHeader): void {
+export function checkSignature(token: string, d1: number, d2: number, primitives: readonly KeyPrimitive[]): void {
   if (!isCanonicalRange(token, d1 + 1, d2) || !isCanonicalRange(token, d2 + 1, token.length)) {
     throw new JwtMalformedError('payload or signature is not canonical base64url');
   }
-  const primitives = resolved.primitives;
   for (let i = 0; i < primitives.length; i++) {
     if (primitives[i]!.verify(token, d2, d2 + 1)) return;
   }

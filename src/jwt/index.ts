@@ -28,3 +28,5 @@ export {
   JwtOptionsError,
 } from './errors.js';
 export type { ClaimFailureReason } from './errors.js';
+export { createRemoteJwks, createRemoteVerifier } from './remote.js';
+export type { RemoteJwks, RemoteJwksOptions, RemoteVerifierOptions } from './remote.js';

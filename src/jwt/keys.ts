@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { algorithmSpec, keyMismatch } from './algorithms.js';
 import type { AlgorithmSpec } from './algorithms.js';
+import type { JsonWebKey as NodeJwk } from 'node:crypto';
 import { decodeStrict } from './base64url.js';
 import { JwtKeyError } from './errors.js';
 import type { Algorithm, ExportedJwk, JwtKey } from './types.js';
@@ -138,9 +139,9 @@ export function importJwk(jwk: JsonWebKey, options?: { alg?: Algorithm; kid?: st
       key = createSecretKey(bytes);
       bytes.fill(0);
     } else if (typeof jwk.d === 'string') {
-      key = createPrivateKey({ key: jwk, format: 'jwk' });
+      key = createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' });
     } else {
-      key = createPublicKey({ key: jwk, format: 'jwk' });
+      key = createPublicKey({ key: jwk as NodeJwk, format: 'jwk' });
     }
   } catch (error) {
     if (error instanceof JwtKeyError) throw error;

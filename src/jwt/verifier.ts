@@ -95,7 +95,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const d2 = dots - d1 * 0x200000;
     const headerSegment = token.slice(0, d1);
     const resolved = resolve(headerSegment);
-    checkSignature(token, d1, d2, resolved);
+    checkSignature(token, d1, d2, resolved.primitives);
     if (resolved.typ !== TYP_OK) throwTyp(resolved.typ);
     const payload = decodePayload(token, d1, d2);
     remember(headerSegment, resolved);

@@ -6,6 +6,7 @@ import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
+export { StoreClosedError, usernameKey } from './kysely-store.js';
 export { MigrationError } from './migrations.js';
 export { StoreConfigError, openPostgresStore, type PostgresStoreOptions } from './postgres.js';
 export { openSqliteStore } from './sqlite.js';

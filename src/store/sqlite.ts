@@ -29,7 +29,7 @@ import type { Store } from './types.js';
 const sqliteEngine: Engine = {
   kind: 'sqlite',
   beginWrite: 'begin immediate',
-  // SQLite has one writer at a time, and the store uses one connection: nothing to add.
+  // SQLite already serializes writers (one connection per file here, its write lock across processes).
   lock: async () => undefined,
   isUniqueViolation(error, unique) {
     return (

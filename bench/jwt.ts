@@ -181,7 +181,7 @@ target(`HS256 verify vs best peer (${hsBest.name})`, byName(hsVerify, HUSH) / hs
 target('HS256 verify vs raw floor (aim)', byName(hsVerify, HUSH) / byName(hsVerify, FLOOR), 0.9);
 
 // ---------------------------------------------------------------------------------------------
-const fastHsSign = fastSigner({ key: SECRET, algorithm: 'HS256', noTimestamp: true, header: { typ: 'at+jwt' } });
+const fastHsSign = fastSigner({ key: SECRET, algorithm: 'HS256', noTimestamp: true, header: { alg: 'HS256', typ: 'at+jwt' } });
 const floorHeader = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt' })).toString('base64url') + '.';
 function floorSignHs(payload: Record<string, unknown>): string {
   const input = floorHeader + Buffer.from(JSON.stringify(payload)).toString('base64url');

@@ -53,8 +53,6 @@ export class RevocationList {
 /** A user's tokens are all refused forever (the account is gone): the highest possible version. */
 export const DELETED_VERSION = Number.MAX_SAFE_INTEGER;
 
-const LOOKBACK = 64;
-
 export interface RevocationFeedOptions {
   /** How often to look for notices from other instances, in ms. */
   readonly pollInterval?: number;
@@ -107,10 +105,8 @@ export class RevocationFeed {
     this.#polling ??= (async () => {
       try {
         const now = this.#now();
-        // Concurrent transactions may commit their sequence numbers out of order, so each poll
-        // looks back a little; applying a notice twice is harmless.
-        const since = Math.max(0, this.#seq - LOOKBACK);
-        for (const notice of await this.#store.revocationsSince(since, new Date(now))) {
+        // The store makes feed positions visible in order, so reading on from the last one misses nothing.
+        for (const notice of await this.#store.revocationsSince(this.#seq, new Date(now))) {
           this.list.apply(notice);
           this.#advance(notice);
         }

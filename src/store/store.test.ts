@@ -533,14 +533,14 @@ describe('SQLite store', () => {
       }
     });
 
-    it('is opened with WAL, synchronous NORMAL, a 5 s busy timeout and foreign keys on', () => {
+    it('is opened with WAL, synchronous FULL, a 5 s busy timeout and foreign keys on', () => {
       // The other pragmas live per connection, so they are read back from one configured the
       // way openSqliteStore configures its own.
       const db = new BetterSqlite3(join(tempRoot, `${randomUUID()}.sqlite`));
       try {
         configureConnection(db);
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-        assert.equal(db.pragma('synchronous', { simple: true }), 1); // NORMAL
+        assert.equal(db.pragma('synchronous', { simple: true }), 2); // FULL
         assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
         assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
       } finally {

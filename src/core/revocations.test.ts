@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { openSqliteStore } from '../store/sqlite.js';
+import { DELETED_VERSION, RevocationFeed, RevocationList } from './revocations.js';
+
+const later = new Date(Date.now() + 60_000);
+
+describe('RevocationList', () => {
+  it('refuses tokens of a credential version below the revoked one, and only those', () => {
+    const list = new RevocationList();
+    list.apply({ kind: 'user', userId: 'u1', version: 3, expiresAt: later });
+    assert.equal(list.isRevoked('u1', 's', 2), true);
+    assert.equal(list.isRevoked('u1', 's', 3), false, 'the token a password change returns stays valid');
+    assert.equal(list.isRevoked('u2', 's', 1), false, 'other users are unaffected');
+  });
+
+  it('never lets a lower version undo a higher one', () => {
+    const list = new RevocationList();
+    list.apply({ kind: 'user', userId: 'u1', version: 5, expiresAt: later });
+    list.apply({ kind: 'user', userId: 'u1', version: 4, expiresAt: later });
+    assert.equal(list.isRevoked('u1', 's', 4), true);
+  });
+
+  it('refuses every token of a deleted account', () => {
+    const list = new RevocationList();
+    list.apply({ kind: 'user', userId: 'u1', version: DELETED_VERSION, expiresAt: later });
+    assert.equal(list.isRevoked('u1', 's', 1_000_000), true);
+  });
+
+  it('refuses tokens of a revoked session', () => {
+    const list = new RevocationList();
+    list.apply({ kind: 'session', sessionId: 's1', expiresAt: later });
+    assert.equal(list.isRevoked('u1', 's1', 1), true);
+    assert.equal(list.isRevoked('u1', 's2', 1), false);
+  });
+
+  it('forgets notices once every token they cover has expired', () => {
+    const list = new RevocationList();
+    list.apply({ kind: 'user', userId: 'u1', version: 2, expiresAt: new Date(1000) });
+    list.apply({ kind: 'session', sessionId: 's1', expiresAt: new Date(1000) });
+    list.prune(1001);
+    assert.equal(list.size, 0);
+  });
+});
+
+describe('RevocationFeed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hush-revocations-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('carries a notice published by one instance to another through the store', async () => {
+    const storeA = await openSqliteStore(join(dir, 'a.sqlite'));
+    await storeA.migrate();
+    const storeB = await openSqliteStore(join(dir, 'a.sqlite'));
+    const a = new RevocationFeed(storeA, { pollInterval: 50 });
+    const b = new RevocationFeed(storeB, { pollInterval: 50 });
+    await a.start();
+    await b.start();
+    try {
+      await a.publish({ kind: 'user', userId: 'u1', version: 2, expiresAt: later });
+      assert.equal(a.list.isRevoked('u1', 's', 1), true, 'the publishing instance applies it at once');
+      const started = Date.now();
+      while (!b.list.isRevoked('u1', 's', 1)) {
+        assert.ok(Date.now() - started < 2000, 'the other instance learns it within 2 s');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      a.stop();
+      b.stop();
+      await storeA.close();
+      await storeB.close();
+    }
+  });
+
+  it('loads the live notices at start', async () => {
+    const store = await openSqliteStore(join(dir, 'b.sqlite'));
+    await store.migrate();
+    await store.addRevocation({ kind: 'session', sessionId: 's9', expiresAt: later });
+    const feed = new RevocationFeed(store);
+    await feed.start();
+    feed.stop();
+    assert.equal(feed.list.isRevoked('u', 's9', 1), true);
+    await store.close();
+  });
+});

@@ -2,7 +2,7 @@ import type { CounterState, CounterStore } from './counter-store.js';
 
 /** Options of {@link createMemoryCounterStore}. */
 export interface MemoryCounterStoreOptions {
-  /** Most keys kept; beyond it the oldest window is dropped. Default 100 000 (roughly 15 MB). */
+  /** Most keys kept; beyond it the oldest window is dropped. Default 100 000 (about 22 MB of heap when full). */
   maxKeys?: number;
   /** Clock, epoch milliseconds; injectable so tests need not sleep. */
   now?: () => number;

@@ -5,12 +5,14 @@
 import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Engine, UniqueIndex } from './engine.js';
 import { runMigrations } from './migrations.js';
-import type { Database, RevocationsTable, SigningKeysTable, UsersTable } from './schema.js';
+import type { Database, RevocationsTable, SessionsTable, SigningKeysTable, UsersTable } from './schema.js';
 import {
   UsernameTakenError,
   type CredentialChange,
+  type NewSession,
   type NewUser,
   type Revocation,
+  type SessionRecord,
   type StoredRevocation,
   type StoredSigningKey,
   type Store,
@@ -66,6 +68,22 @@ function toSigningKey(row: Selectable<SigningKeysTable>): StoredSigningKey {
     privateJwk: row.private_jwk,
     createdAt: new Date(row.created_at),
     active: isSet(row.active),
+  };
+}
+
+function toSession(row: Selectable<SessionsTable>): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    counter: row.counter,
+    createdAt: new Date(row.created_at),
+    lastUsedAt: new Date(row.last_used_at),
+    expiresAt: new Date(row.expires_at),
+    rotatedAt: row.rotated_at === null ? null : new Date(row.rotated_at),
+    previousRotatedAt: row.previous_rotated_at === null ? null : new Date(row.previous_rotated_at),
+    userAgent: row.user_agent,
+    address: row.address,
+    revoked: isSet(row.revoked),
   };
 }
 
@@ -245,6 +263,95 @@ export class KyselyStore implements Store {
       .deleteFrom('revocations')
       .where('expires_at', '<=', now.getTime())
       .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** @inheritDoc */
+  async createSession(session: NewSession): Promise<SessionRecord> {
+    const row = await this.#db
+      .insertInto('sessions')
+      .values({
+        id: session.id,
+        user_id: session.userId,
+        counter: 0,
+        created_at: session.createdAt.getTime(),
+        last_used_at: session.createdAt.getTime(),
+        expires_at: session.expiresAt.getTime(),
+        rotated_at: null,
+        previous_rotated_at: null,
+        user_agent: session.userAgent,
+        address: session.address,
+        revoked: flag(false),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSession(row);
+  }
+
+  /** @inheritDoc */
+  async findSession(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.#db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toSession(row);
+  }
+
+  /** @inheritDoc */
+  async listSessions(userId: string, now: Date): Promise<SessionRecord[]> {
+    const rows = await this.#db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('revoked', '=', flag(false))
+      .where('expires_at', '>', now.getTime())
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .execute();
+    return rows.map(toSession);
+  }
+
+  /** @inheritDoc */
+  async advanceSession(id: string, expectedCounter: number, now: Date, expiresAt: Date): Promise<SessionRecord | undefined> {
+    // One conditional UPDATE is the compare-and-swap: of concurrent refreshes on any number of
+    // instances, exactly one matches `counter = expected`. The right-hand sides read the old row.
+    const row = await this.#db
+      .updateTable('sessions')
+      .set((eb) => ({
+        counter: eb('counter', '+', 1),
+        previous_rotated_at: eb.ref('rotated_at'),
+        rotated_at: now.getTime(),
+        last_used_at: now.getTime(),
+        expires_at: expiresAt.getTime(),
+      }))
+      .where('id', '=', id)
+      .where('counter', '=', expectedCounter)
+      .where('revoked', '=', flag(false))
+      .returningAll()
+      .executeTakeFirst();
+    return row && toSession(row);
+  }
+
+  /** @inheritDoc */
+  async revokeSession(id: string, userId?: string): Promise<boolean> {
+    let query = this.#db.updateTable('sessions').set({ revoked: flag(true) }).where('id', '=', id).where('revoked', '=', flag(false));
+    if (userId !== undefined) query = query.where('user_id', '=', userId);
+    const result = await query.executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** @inheritDoc */
+  async revokeUserSessions(userId: string, exceptId?: string): Promise<string[]> {
+    let query = this.#db
+      .updateTable('sessions')
+      .set({ revoked: flag(true) })
+      .where('user_id', '=', userId)
+      .where('revoked', '=', flag(false));
+    if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+    const rows = await query.returning('id').execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** @inheritDoc */
+  async pruneSessions(now: Date): Promise<number> {
+    const result = await this.#db.deleteFrom('sessions').where('expires_at', '<=', now.getTime()).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 

@@ -6,7 +6,7 @@
  * migration exactly once.
  *
  * Append new migrations to the end of {@link migrations}; never edit or reorder one that
- * has shipped. (Issue 4's sessions table will be the next entry.)
+ * has shipped.
  */
 import { sql, type ColumnDefinitionBuilder, type Kysely } from 'kysely';
 import type { Engine } from './engine.js';
@@ -109,6 +109,28 @@ export const migrations: readonly Migration[] = [
       await sql`create unique index signing_keys_single_active on signing_keys (active) where active`.execute(
         db,
       );
+    },
+  },
+  {
+    name: '0002_sessions',
+    async up(db, engine) {
+      const t = types(engine);
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('counter', 'integer', notNull)
+        .addColumn('created_at', t.epochMs, notNull)
+        .addColumn('last_used_at', t.epochMs, notNull)
+        .addColumn('expires_at', t.epochMs, notNull)
+        .addColumn('rotated_at', t.epochMs)
+        .addColumn('previous_rotated_at', t.epochMs)
+        .addColumn('user_agent', 'text')
+        .addColumn('address', 'text')
+        .addColumn('revoked', t.flag, flag(engine, 'revoked'))
+        .execute();
+      await db.schema.createIndex('sessions_user_id').on('sessions').column('user_id').execute();
+      await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
     },
   },
 ];

@@ -47,6 +47,20 @@ export interface SigningKeysTable {
   active: SqlBool;
 }
 
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  counter: number;
+  created_at: EpochMs;
+  last_used_at: EpochMs;
+  expires_at: EpochMs;
+  rotated_at: EpochMs | null;
+  previous_rotated_at: EpochMs | null;
+  user_agent: string | null;
+  address: string | null;
+  revoked: SqlBool;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: ColumnType<EpochMs, EpochMs, never>;
@@ -57,5 +71,6 @@ export interface Database {
   users: UsersTable;
   revocations: RevocationsTable;
   signing_keys: SigningKeysTable;
+  sessions: SessionsTable;
   hush_migrations: MigrationsTable;
 }

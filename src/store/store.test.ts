@@ -18,6 +18,7 @@ import {
   type NewUser,
   type Store,
 } from './index.js';
+import { migrations } from './migrations.js';
 import { configureConnection } from './sqlite.js';
 import { createTestPostgresDatabase, postgresSkipReason } from './test-db.js';
 
@@ -141,8 +142,8 @@ function storeSpecification(engine: Engine): void {
     });
 
     it('record each migration once', async () => {
-      const rows = await database.exec('select name from hush_migrations');
-      assert.deepEqual(rows, [{ name: '0001_users_revocations_signing_keys' }]);
+      const rows = await database.exec('select name from hush_migrations order by name');
+      assert.deepEqual(rows, migrations.map((m) => ({ name: m.name })));
     });
 
     it('apply once when several stores migrate a fresh database at the same time', async () => {
@@ -150,7 +151,7 @@ function storeSpecification(engine: Engine): void {
       const stores = await Promise.all([fresh.open(), fresh.open(), fresh.open()]);
       try {
         await Promise.all(stores.map((s) => s.migrate()));
-        assert.equal((await fresh.exec('select name from hush_migrations')).length, 1);
+        assert.equal((await fresh.exec('select name from hush_migrations')).length, migrations.length);
         const [first] = stores;
         assert.ok(first);
         await first.createUser(newUser('after-concurrent-migrate'));
@@ -457,6 +458,86 @@ function storeSpecification(engine: Engine): void {
       const before = await store.listSigningKeys();
       await assert.rejects(store.addSigningKey({ kid: 'k1', alg: 'EdDSA', privateJwk: '{}' }));
       assert.deepEqual(await store.listSigningKeys(), before);
+    });
+  });
+
+  describe('sessions (rotating strategy)', () => {
+    const hour = 3_600_000;
+    async function newSession(username: string, id = randomUUID()) {
+      const user = await store.createUser(newUser(username));
+      const now = new Date();
+      const session = await store.createSession({
+        id,
+        userId: user.id,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + hour),
+        userAgent: 'test-agent',
+        address: '192.0.2.1',
+      });
+      return { user, session };
+    }
+
+    it('start at counter 0, unrotated, and read back as stored', async () => {
+      const { user, session } = await newSession('sess-a');
+      assert.equal(session.counter, 0);
+      assert.equal(session.rotatedAt, null);
+      assert.equal(session.revoked, false);
+      assert.deepEqual(await store.findSession(session.id), session);
+      assert.deepEqual((await store.listSessions(user.id, new Date())).map((s) => s.id), [session.id]);
+    });
+
+    it('advance by compare-and-swap: of 20 concurrent advances from one counter exactly one wins', async () => {
+      const { session } = await newSession('sess-b');
+      const second = await database.open();
+      try {
+        const now = new Date();
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 ? store : second).advanceSession(session.id, 0, now, new Date(now.getTime() + 2 * hour)),
+          ),
+        );
+        assert.equal(results.filter((r) => r !== undefined).length, 1);
+      } finally {
+        await second.close();
+      }
+      const after = await store.findSession(session.id);
+      assert.equal(after?.counter, 1);
+      assert.ok(after?.rotatedAt instanceof Date);
+    });
+
+    it('remember the previous rotation time when advancing again', async () => {
+      const { session } = await newSession('sess-c');
+      const first = await store.advanceSession(session.id, 0, new Date(1_000), new Date(Date.now() + hour));
+      const second = await store.advanceSession(session.id, 1, new Date(2_000), new Date(Date.now() + hour));
+      assert.equal(first?.rotatedAt?.getTime(), 1_000);
+      assert.equal(second?.rotatedAt?.getTime(), 2_000);
+      assert.equal(second?.previousRotatedAt?.getTime(), 1_000);
+      assert.equal(second?.counter, 2);
+    });
+
+    it('cannot advance once revoked, and leave the list when revoked', async () => {
+      const { user, session } = await newSession('sess-d');
+      assert.equal(await store.revokeSession(session.id, 'someone-else'), false, "another user's id does not match");
+      assert.equal(await store.revokeSession(session.id, user.id), true);
+      assert.equal(await store.revokeSession(session.id), false, 'revoking twice reports nothing new');
+      assert.equal(await store.advanceSession(session.id, 0, new Date(), new Date(Date.now() + hour)), undefined);
+      assert.deepEqual(await store.listSessions(user.id, new Date()), []);
+    });
+
+    it("revoke all of a user's sessions but one", async () => {
+      const { user, session } = await newSession('sess-e');
+      const other = await store.createSession({ id: randomUUID(), userId: user.id, createdAt: new Date(), expiresAt: new Date(Date.now() + hour), userAgent: null, address: null });
+      assert.deepEqual(await store.revokeUserSessions(user.id, session.id), [other.id]);
+      assert.deepEqual((await store.listSessions(user.id, new Date())).map((s) => s.id), [session.id]);
+    });
+
+    it('are deleted with their user, and pruned once expired', async () => {
+      const { user, session } = await newSession('sess-f');
+      await store.deleteUser(user.id);
+      assert.equal(await store.findSession(session.id), undefined);
+      const { session: old } = await newSession('sess-g');
+      assert.ok((await store.pruneSessions(new Date(Date.now() + 2 * hour))) >= 1);
+      assert.equal(await store.findSession(old.id), undefined);
     });
   });
 

@@ -59,6 +59,37 @@ export interface StoredSigningKey {
   readonly active: boolean;
 }
 
+/**
+ * A rotating-strategy session. Its refresh token is an HMAC over (id, counter) under the user's
+ * derived key, so nothing secret is stored: `counter` is the counter of the newest token issued.
+ */
+export interface SessionRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly counter: number;
+  /** Login time: the absolute session lifetime counts from here. */
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date;
+  /** Sliding expiry. */
+  readonly expiresAt: Date;
+  /** When the counter last advanced, i.e. when token `counter - 1` was first used. */
+  readonly rotatedAt: Date | null;
+  /** When token `counter - 2` was first used (the advance before `rotatedAt`). */
+  readonly previousRotatedAt: Date | null;
+  readonly userAgent: string | null;
+  readonly address: string | null;
+  readonly revoked: boolean;
+}
+
+export interface NewSession {
+  readonly id: string;
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly userAgent: string | null;
+  readonly address: string | null;
+}
+
 export interface Store {
   /** Which engine this is; used in messages and to choose defaults. */
   readonly kind: 'sqlite' | 'postgres';
@@ -92,6 +123,24 @@ export interface Store {
   revocationsSince(seq: number, now: Date): Promise<StoredRevocation[]>;
   /** Deletes revocations expired at `now`. */
   pruneRevocations(now: Date): Promise<number>;
+
+  /** Inserts a session with counter 0. */
+  createSession(session: NewSession): Promise<SessionRecord>;
+  findSession(id: string): Promise<SessionRecord | undefined>;
+  /** The user's sessions that are neither revoked nor expired at `now`, newest first. */
+  listSessions(userId: string, now: Date): Promise<SessionRecord[]>;
+  /**
+   * Compare-and-swap: advances the counter by one, only if it still is `expectedCounter` and the
+   * session is not revoked, recording `now` as the rotation time and `expiresAt` as the new expiry.
+   * Returns the updated session, or undefined when another request advanced it first.
+   */
+  advanceSession(id: string, expectedCounter: number, now: Date, expiresAt: Date): Promise<SessionRecord | undefined>;
+  /** Marks a session revoked (only the user's own, when `userId` is given). Returns whether one was. */
+  revokeSession(id: string, userId?: string): Promise<boolean>;
+  /** Marks every live session of the user revoked except `exceptId`. Returns their ids. */
+  revokeUserSessions(userId: string, exceptId?: string): Promise<string[]>;
+  /** Deletes sessions expired before `now` (revoked ones included). */
+  pruneSessions(now: Date): Promise<number>;
 
   /** Signing keys, oldest first. */
   listSigningKeys(): Promise<StoredSigningKey[]>;

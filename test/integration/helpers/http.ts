@@ -35,7 +35,7 @@ export interface RequestOptions {
   /** Serialised as JSON with `Content-Type: application/json`. */
   readonly json?: unknown;
   /** A raw body; no Content-Type is added. */
-  readonly body?: string | Uint8Array;
+  readonly body?: string | Uint8Array<ArrayBuffer>;
   readonly headers?: Readonly<Record<string, string>>;
   /** Sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
@@ -61,7 +61,7 @@ export function parseSetCookie(raw: string): SetCookie {
 /** Sends one request to `base + path` and reads the whole response. */
 export async function send(base: string, method: string, path: string, options: RequestOptions = {}): Promise<HttpReply> {
   const headers: Record<string, string> = {};
-  let body: string | Uint8Array | undefined = options.body;
+  let body: string | Uint8Array<ArrayBuffer> | undefined = options.body;
   if (options.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.json);

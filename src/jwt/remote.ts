@@ -251,7 +251,6 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): ((token: s
     const parsed = memo.get(segment) ?? parseHeaderSegment(segment);
     const alg = parsed.spec.alg;
     if (!allowed.has(alg)) throw new JwsAlgorithmNotAllowedError();
-    const generationBefore = jwks.generation;
     const key = await jwks.getKey(parsed.kid, alg);
     if (key.alg !== alg || (parsed.kid !== undefined && key.kid !== parsed.kid)) throw new JwksKeyNotFoundError();
     checkSignature(token, d1, d2, [primitiveFor(key)]);
@@ -262,7 +261,12 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): ((token: s
     memo.set(segment, parsed);
     claims.check(payload, now);
     const frozen = deepFreeze(payload) as JwtPayload;
-    if (cache !== undefined && jwks.generation === generationBefore && generationBefore === cachedGeneration) {
+    // Nothing is awaited after getKey, so the key belongs to the current JWKS generation.
+    if (cache !== undefined) {
+      if (jwks.generation !== cachedGeneration) {
+        cache.clear();
+        cachedGeneration = jwks.generation;
+      }
       const { from, until } = claims.window(frozen);
       cache.set(token, { payload: frozen, from, until });
     }

@@ -15,8 +15,9 @@ import {
   type CounterStore,
 } from './core/limits/index.js';
 import { PasswordHasher, type PasswordHasherOptions } from './core/password.js';
-import { RefreshTokens } from './core/refresh-tokens.js';
+import { RefreshTokenCodec } from './core/refresh-tokens.js';
 import { RevocationFeed } from './core/revocations.js';
+import { createSessionStrategy } from './core/sessions/index.js';
 import { AuthService, type AuthEvent } from './core/service.js';
 import { buildApp } from './http/app.js';
 import { crossSiteOrigins } from './http/origins.js';
@@ -60,9 +61,6 @@ export interface Core {
 
 /** Opens the store (migrating it) and assembles the auth service for `config`. */
 export async function openCore(config: HushConfig, options: HushOptions = {}, onEvent?: (event: AuthEvent) => void): Promise<Core> {
-  if (config.refreshStrategy === 'rotating') {
-    throw new Error('HUSH_REFRESH_STRATEGY=rotating is not available yet; use stateless');
-  }
   const store = await openStore(config.databaseUrl);
   try {
     await store.migrate();
@@ -86,15 +84,21 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, on
         ? createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:' })
         : createMemoryCounterStore()
       : undefined;
+    const sessions = createSessionStrategy(config.refreshStrategy, {
+      codec: new RefreshTokenCodec(secrets.refreshSecret),
+      policy: { refreshTtl: config.refreshTtl, sessionMax: config.sessionMax, reuseGrace: config.reuseGrace, clock: Date.now },
+      store,
+      revokeAccess: (sessionId) =>
+        feed.publish({ kind: 'session', sessionId, expiresAt: new Date(Date.now() + (config.accessTtl + 60) * 1000) }),
+      onReuse: (session) => onEvent?.({ type: 'refresh_reuse', userId: session.userId }),
+    });
     const service = new AuthService({
       store,
       hasher: new PasswordHasher({ concurrency: Math.max(1, availableParallelism() - 1), ...options.hashing }),
       accessTokens,
-      refreshTokens: new RefreshTokens(secrets.refreshSecret),
+      sessions,
       revocations: feed,
       throttle: counters ? new LoginThrottle(counters) : undefined,
-      refreshTtl: config.refreshTtl,
-      sessionMax: config.sessionMax,
       onEvent,
     });
     return {

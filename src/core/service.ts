@@ -20,8 +20,8 @@ import {
 } from './errors.js';
 import type { LoginThrottle } from './limits/index.js';
 import type { PasswordHasher } from './password.js';
-import { RefreshTokens } from './refresh-tokens.js';
 import { DELETED_VERSION, type RevocationFeed } from './revocations.js';
+import type { SessionInfo, SessionStrategy, SessionTokens } from './sessions/types.js';
 import { checkPassword, checkUsername, PASSWORD_MAX } from './validate.js';
 
 /** Who is asking: the client address (for throttling) and user agent. */
@@ -52,20 +52,18 @@ export type AuthEvent =
   | { readonly type: 'signup' | 'login' | 'refresh' | 'password_changed' | 'logout_all' | 'account_deleted'; readonly userId: string }
   | { readonly type: 'login_failed'; readonly reason: 'unknown_user' | 'wrong_password' | 'suspended' | 'rate_limited' }
   | { readonly type: 'refresh_failed'; readonly reason: string }
+  | { readonly type: 'logout' | 'session_ended' | 'refresh_reuse'; readonly userId: string }
   | { readonly type: 'rehash_failed'; readonly userId: string };
 
 export interface AuthServiceOptions {
   readonly store: Store;
   readonly hasher: PasswordHasher;
   readonly accessTokens: AccessTokens;
-  readonly refreshTokens: RefreshTokens;
+  /** What a refresh token is and what ending a session means: `stateless` or `rotating`. */
+  readonly sessions: SessionStrategy;
   readonly revocations: RevocationFeed;
   /** Failed-password throttling; omitted when rate limits are off. */
   readonly throttle?: LoginThrottle | undefined;
-  /** Sliding refresh lifetime, seconds. */
-  readonly refreshTtl: number;
-  /** Absolute session lifetime from login, seconds. */
-  readonly sessionMax: number;
   readonly clock?: () => number;
   readonly onEvent?: (event: AuthEvent) => void;
 }
@@ -86,13 +84,13 @@ export class AuthService {
   }
 
   /** Creates an account and starts a session. */
-  async signup(username: string, password: string, _ctx: RequestContext): Promise<Grant> {
+  async signup(username: string, password: string, ctx: RequestContext): Promise<Grant> {
     checkUsername(username, 'signup');
     checkPassword(password);
     if (await this.#o.store.findUserByUsername(username)) throw usernameTaken();
     const user = await this.#createUser(username, password);
     this.#emit({ type: 'signup', userId: user.id });
-    return this.#startSession(user);
+    return this.#grant(user, await this.#o.sessions.start(user, ctx));
   }
 
   /** Checks a username and password and starts a session. */
@@ -105,32 +103,40 @@ export class AuthService {
       throw accountSuspended();
     }
     this.#emit({ type: 'login', userId: user.id });
-    return this.#startSession(user);
+    return this.#grant(user, await this.#o.sessions.start(user, ctx));
   }
 
-  /** Exchanges a valid refresh token for a new access token and a refresh token with a later expiry. */
+  /** Exchanges a valid refresh token for a new access token and the session's next refresh token. */
   async refresh(refreshToken: string, _ctx: RequestContext): Promise<Grant> {
-    const userId = this.#o.refreshTokens.peekSubject(refreshToken);
+    const userId = this.#o.sessions.subjectOf(refreshToken);
     const user = userId === undefined ? undefined : await this.#o.store.findUserById(userId);
     if (!user || user.suspended) return this.#refreshFailed(user ? 'suspended' : 'unknown_user');
-    let claims;
+    let tokens: SessionTokens;
     try {
-      claims = this.#o.refreshTokens.verify(refreshToken, user);
+      tokens = await this.#o.sessions.refresh(user, refreshToken);
     } catch (error) {
-      return this.#refreshFailed('invalid', error);
+      if (error instanceof AuthError && error.code === 'invalid_refresh_token') return this.#refreshFailed('invalid');
+      throw error;
     }
-    const grant = this.#issue(user, claims.sid, claims.auth_time);
-    if (!grant) return this.#refreshFailed('session_max');
     this.#emit({ type: 'refresh', userId: user.id });
-    return grant;
+    return this.#grant(user, tokens);
   }
 
   /**
-   * Ends this browser's session. With stateless refresh tokens there is nothing to revoke: the
-   * cookie is cleared by the caller, and a copied token lives on until a credential event.
+   * Ends this browser's session. Stateless: nothing is stored, so nothing is revoked (the caller
+   * clears the cookie; a copied token lives on until a credential event). Rotating: the session's
+   * row and its access tokens are revoked. An invalid token is simply ignored: logout is idempotent.
    */
-  async logout(_refreshToken: string | undefined): Promise<void> {
-    // Stateless: nothing is stored per session.
+  async logout(refreshToken: string | undefined): Promise<void> {
+    if (refreshToken === undefined) return;
+    const userId = this.#o.sessions.subjectOf(refreshToken);
+    const user = userId === undefined ? undefined : await this.#o.store.findUserById(userId);
+    if (!user) return;
+    try {
+      if (await this.#o.sessions.end(user, refreshToken)) this.#emit({ type: 'logout', userId: user.id });
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+    }
   }
 
   /** Ends every session of the token's user: every refresh token and outstanding access token. */
@@ -138,6 +144,7 @@ export class AuthService {
     const user = await this.#o.store.bumpCredentialVersion(claims.sub);
     if (!user) throw invalidToken();
     await this.#revokeBelow(user.id, user.credentialVersion);
+    await this.#o.sessions.continueAfterCredentialChange(user, undefined, 0);
     this.#emit({ type: 'logout_all', userId: user.id });
   }
 
@@ -152,12 +159,27 @@ export class AuthService {
     await this.#revokeBelow(updated.id, updated.credentialVersion);
     this.#emit({ type: 'password_changed', userId: updated.id });
     const authTime = typeof claims['auth_time'] === 'number' ? claims['auth_time'] : Math.floor(this.#now() / 1000);
-    return this.#issue(updated, claims.sid, authTime) ?? this.#startSession(updated);
+    const tokens =
+      (await this.#o.sessions.continueAfterCredentialChange(updated, claims.sid, authTime)) ??
+      (await this.#o.sessions.start(updated, ctx));
+    return this.#grant(updated, tokens);
   }
 
   /** The token's user, fresh from the store. */
   async me(claims: AccessClaims): Promise<PublicUser> {
     return publicUser(await this.#requireUser(claims));
+  }
+
+  /** The user's live sessions (rotating strategy; `not_supported` otherwise). */
+  async sessions(claims: AccessClaims): Promise<SessionInfo[]> {
+    return this.#o.sessions.list(await this.#requireUser(claims), claims.sid);
+  }
+
+  /** Ends one of the user's sessions and its access tokens (rotating strategy). */
+  async endSession(claims: AccessClaims, sid: string): Promise<void> {
+    const user = await this.#requireUser(claims);
+    await this.#o.sessions.endById(user, sid);
+    this.#emit({ type: 'session_ended', userId: user.id });
   }
 
   /** Deletes the account after checking its password; its tokens stop working at once. */
@@ -200,15 +222,13 @@ export class AuthService {
     checkPassword(password);
     const user = await this.#userNamed(username);
     const passwordHash = await this.#o.hasher.hash(password);
-    const updated = await this.#o.store.bumpCredentialVersion(user.id, { passwordHash });
-    if (updated) await this.#revokeBelow(updated.id, updated.credentialVersion);
+    await this.#endEverySession(await this.#o.store.bumpCredentialVersion(user.id, { passwordHash }));
   }
 
   /** Suspends or unsuspends a user; either way every existing token of the user ends. */
   async setSuspended(username: string, suspended: boolean): Promise<void> {
     const user = await this.#userNamed(username);
-    const updated = await this.#o.store.bumpCredentialVersion(user.id, { suspended });
-    if (updated) await this.#revokeBelow(updated.id, updated.credentialVersion);
+    await this.#endEverySession(await this.#o.store.bumpCredentialVersion(user.id, { suspended }));
   }
 
   /** Deletes a user by name. */
@@ -294,34 +314,31 @@ export class AuthService {
     await this.#revokeBelow(user.id, DELETED_VERSION);
   }
 
+  /** After a version bump by an operator: every token and session of the user ends. */
+  async #endEverySession(updated: UserRecord | undefined): Promise<void> {
+    if (!updated) return;
+    await this.#revokeBelow(updated.id, updated.credentialVersion);
+    await this.#o.sessions.continueAfterCredentialChange(updated, undefined, 0);
+  }
+
   async #revokeBelow(userId: string, version: number): Promise<void> {
     const expiresAt = new Date(this.#now() + (this.#o.accessTokens.ttl + REVOCATION_SLACK_SECONDS) * 1000);
     await this.#o.revocations.publish({ kind: 'user', userId, version, expiresAt });
   }
 
-  #startSession(user: UserRecord): Grant {
-    const grant = this.#issue(user, RefreshTokens.newSessionId(), Math.floor(this.#now() / 1000));
-    if (!grant) throw new AuthError('unavailable', 503, 'Could not start a session.', 1);
-    return grant;
-  }
-
-  /** Issues an access and a refresh token, or undefined when the session's absolute lifetime is over. */
-  #issue(user: UserRecord, sid: string, authTime: number): Grant | undefined {
-    const now = Math.floor(this.#now() / 1000);
-    const exp = Math.min(now + this.#o.refreshTtl, authTime + this.#o.sessionMax);
-    if (exp <= now) return undefined;
-    const access = this.#o.accessTokens.issue(user, sid, authTime);
-    const refreshToken = this.#o.refreshTokens.issue(user, { sub: user.id, sid, auth_time: authTime, iat: now, exp });
+  /** An access token for the session, with its refresh token. */
+  #grant(user: UserRecord, tokens: SessionTokens): Grant {
+    const access = this.#o.accessTokens.issue(user, tokens.sid, tokens.authTime);
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
-      refreshToken,
-      refreshMaxAge: exp - now,
+      refreshToken: tokens.refreshToken,
+      refreshMaxAge: tokens.refreshMaxAge,
       user: publicUser(user),
     };
   }
 
-  #refreshFailed(reason: string, _error?: unknown): never {
+  #refreshFailed(reason: string): never {
     this.#emit({ type: 'refresh_failed', reason });
     throw invalidRefreshToken();
   }

@@ -58,6 +58,31 @@ export const privateBody = {
   properties: { message: str, user: userBody },
 } as const;
 
+const nullableStr = { type: ['string', 'null'] } as const;
+
+export const sessionsBody = {
+  type: 'object',
+  required: ['sessions'],
+  properties: {
+    sessions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'current', 'createdAt', 'lastUsedAt', 'expiresAt', 'userAgent', 'address'],
+        properties: {
+          id: str,
+          current: { type: 'boolean' },
+          createdAt: { type: 'string', format: 'date-time' },
+          lastUsedAt: { type: 'string', format: 'date-time' },
+          expiresAt: { type: 'string', format: 'date-time' },
+          userAgent: nullableStr,
+          address: nullableStr,
+        },
+      },
+    },
+  },
+} as const;
+
 export const jwksBody = {
   type: 'object',
   required: ['keys'],

@@ -4,12 +4,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { HushConfig } from '../../config.js';
-import { AuthError, notSupported } from '../../core/errors.js';
+import { AuthError } from '../../core/errors.js';
 import type { RequestLimiter } from '../../core/limits/index.js';
 import type { AuthService, Grant, RequestContext } from '../../core/service.js';
 import type { RefreshCookie } from '../cookies.js';
 import { requireRequestedWith } from '../csrf.js';
-import { credentialsBody, errors, passwordBody, passwordChangeBody, tokenBody, userBody } from '../schemas.js';
+import { credentialsBody, errors, passwordBody, passwordChangeBody, sessionsBody, tokenBody, userBody } from '../schemas.js';
 
 export interface AuthRouteOptions {
   readonly config: HushConfig;
@@ -173,17 +173,19 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
 
     bodiless.get(
       '/sessions',
-      { onRequest: guard, schema: { summary: 'Sessions of the user (rotating strategy)', security: [{ bearer: [] }], response: errors(401, 404) } },
-      async () => {
-        throw notSupported('Session lists need HUSH_REFRESH_STRATEGY=rotating.');
+      { onRequest: guard, schema: { summary: 'Live sessions of the user (rotating strategy)', security: [{ bearer: [] }], response: { 200: sessionsBody, ...errors(401, 404, 503) } } },
+      async (request, reply) => {
+        const sessions = await service.sessions(request.auth!);
+        return reply.header('cache-control', 'no-store').send({ sessions });
       },
     );
 
     bodiless.delete<{ Params: { id: string } }>(
       '/sessions/:id',
-      { onRequest: guard, schema: { summary: 'End one session (rotating strategy)', security: [{ bearer: [] }], params: { type: 'object', properties: { id: { type: 'string' } } }, response: errors(401, 403, 404) } },
-      async () => {
-        throw notSupported('Session lists need HUSH_REFRESH_STRATEGY=rotating.');
+      { onRequest: guard, schema: { summary: 'End one session and its access tokens (rotating strategy)', security: [{ bearer: [] }], params: { type: 'object', properties: { id: { type: 'string' } } }, response: errors(401, 403, 404, 503) } },
+      async (request, reply) => {
+        await service.endSession(request.auth!, request.params.id);
+        return reply.code(204).header('cache-control', 'no-store').send();
       },
     );
   });

@@ -50,8 +50,11 @@ export class RevocationList {
   }
 }
 
-/** A user's tokens are all refused forever (the account is gone): the highest possible version. */
-export const DELETED_VERSION = Number.MAX_SAFE_INTEGER;
+/**
+ * A user's tokens are all refused (the account is gone): the highest version a credential can
+ * have — the largest 32-bit integer, which both engines' version columns hold.
+ */
+export const DELETED_VERSION = 2_147_483_647;
 
 export interface RevocationFeedOptions {
   /** How often to look for notices from other instances, in ms. */

@@ -17,7 +17,7 @@ import jsonwebtoken from 'jsonwebtoken';
 import { createSigner, createVerifier, exportJwk, generateKey, importSecret, publicKey } from '../src/jwt/index.js';
 import type { JwtKey } from '../src/jwt/index.js';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 15);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 21);
 const BATCH_MS = Number(process.env['BENCH_BATCH_MS'] ?? 40);
 const TOKENS = 20_000;
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { decode, generateKey, importSecret, JwtMalformedError, JwtOptionsError, publicKey, signJws, verifyJws } from './index.js';
 
@@ -56,3 +57,17 @@ describe('decode (inspection only)', () => {
     }
   });
 });
+
+describe('critical header extensions', () => {
+  it('understands crit ["b64"] with b64 true (RFC 7797 default encoding)', () => {
+    const token = signJws('{"sub":"x"}', key);
+    const header = Buffer.from(JSON.stringify({ alg: 'HS256', kid: 'k', b64: true, crit: ['b64'] })).toString('base64url');
+    const resigned = signJwsOver(`${header}.${token.split('.')[1]!}`);
+    assert.equal(Buffer.from(verifyJws(resigned, { keys: key, algorithms: ['HS256'] }).payload).toString(), '{"sub":"x"}');
+  });
+});
+
+/** HMACs a prepared signing input with the suite's key. */
+function signJwsOver(input: string): string {
+  return `${input}.${createHmac('sha256', 'j'.repeat(32)).update(input).digest('base64url')}`;
+}

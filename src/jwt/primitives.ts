@@ -62,18 +62,14 @@ function hmacPrimitive(spec: AlgorithmSpec, secret: KeyObject): KeyPrimitive {
     outer[i] = byte ^ 0x5c;
   }
   k.fill(0);
-  let inner = Buffer.alloc(block + 8 * 1024);
-  ipad.copy(inner);
 
   function mac(input: string, length: number): string {
-    if (inner.length < block + length) {
-      const grown = Buffer.alloc(Math.max(block + length, inner.length * 2));
-      ipad.copy(grown);
-      inner.fill(0);
-      inner = grown;
-    }
-    inner.write(input, block, length, 'latin1');
-    const innerDigest = hash(algorithm, inner.subarray(0, block + length), 'buffer');
+    // The inner hash input (ipad || message) is assembled in the shared scratch buffer, so a key
+    // costs no large allocation — refresh-token keys are derived per user and used once.
+    if (scratch.length < block + length) scratch = Buffer.allocUnsafe(Math.max(block + length, scratch.length * 2));
+    ipad.copy(scratch, 0);
+    scratch.write(input, block, length, 'latin1');
+    const innerDigest = hash(algorithm, scratch.subarray(0, block + length), 'buffer');
     outer.set(innerDigest, block);
     return hash(algorithm, outer, 'base64url');
   }

@@ -109,7 +109,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, on
       counters,
       limiter: counters ? new RequestLimiter(counters) : undefined,
       async close() {
-        feed.stop();
+        await feed.stop();
         await counters?.close();
         await store.close();
       },

@@ -3,10 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { openPostgresStore } from '../store/postgres.js';
 import { openSqliteStore } from '../store/sqlite.js';
+import { createTestPostgresDatabase, postgresSkipReason } from '../store/test-db.js';
 import { DELETED_VERSION, RevocationFeed, RevocationList } from './revocations.js';
 
 const later = new Date(Date.now() + 60_000);
+const pgSkip = await postgresSkipReason();
 
 describe('RevocationList', () => {
   it('refuses tokens of a credential version below the revoked one, and only those', () => {
@@ -67,10 +70,36 @@ describe('RevocationFeed', async () => {
         await new Promise((r) => setTimeout(r, 10));
       }
     } finally {
-      a.stop();
-      b.stop();
+      await a.stop();
+      await b.stop();
       await storeA.close();
       await storeB.close();
+    }
+  });
+
+  it('hears of a notice from another PostgreSQL instance through LISTEN/NOTIFY, well before the next poll', { skip: pgSkip }, async () => {
+    const db = await createTestPostgresDatabase();
+    const storeA = await openPostgresStore(db.url);
+    const storeB = await openPostgresStore(db.url);
+    await storeA.migrate();
+    // Polling once a minute: only the notification can deliver the notice in time.
+    const a = new RevocationFeed(storeA, { pollInterval: 60_000 });
+    const b = new RevocationFeed(storeB, { pollInterval: 60_000 });
+    await a.start();
+    await b.start();
+    try {
+      const started = Date.now();
+      await a.publish({ kind: 'session', sessionId: 'notified', expiresAt: later });
+      while (!b.list.isRevoked('u', 'notified', 1)) {
+        assert.ok(Date.now() - started < 1000, 'delivered within a second');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      await a.stop();
+      await b.stop();
+      await storeA.close();
+      await storeB.close();
+      await db.drop();
     }
   });
 
@@ -80,7 +109,7 @@ describe('RevocationFeed', async () => {
     await store.addRevocation({ kind: 'session', sessionId: 's9', expiresAt: later });
     const feed = new RevocationFeed(store);
     await feed.start();
-    feed.stop();
+    await feed.stop();
     assert.equal(feed.list.isRevoked('u', 's9', 1), true);
     await store.close();
   });

@@ -73,7 +73,9 @@ export class RevocationFeed {
   readonly #onError: (error: unknown) => void;
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
+  #watch: { close(): Promise<void> } | undefined;
   #polling: Promise<void> | undefined;
+  #again = false;
 
   constructor(store: Store, options: RevocationFeedOptions = {}) {
     this.#store = store;
@@ -82,18 +84,24 @@ export class RevocationFeed {
     this.#onError = options.onError ?? (() => undefined);
   }
 
-  /** Loads the live notices, then polls. */
+  /** Loads the live notices, then follows the feed: announcements where the store has them, and polling. */
   async start(): Promise<void> {
     await this.poll();
     this.#timer = setInterval(() => {
       this.poll().catch(this.#onError);
     }, this.#pollInterval);
     this.#timer.unref();
+    this.#watch = await this.#store.watchRevocations(() => {
+      this.poll().catch(this.#onError);
+    });
   }
 
-  stop(): void {
+  /** Stops following the feed. */
+  async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#watch?.close();
+    this.#watch = undefined;
   }
 
   /** Records a notice in the store (for the other instances) and applies it here at once. */
@@ -103,9 +111,17 @@ export class RevocationFeed {
     await this.#store.addRevocation(revocation);
   }
 
-  /** Fetches and applies notices newer than the last one seen; one poll at a time. */
+  /**
+   * Fetches and applies notices newer than the last one seen. One poll at a time; a call during a
+   * poll schedules one more after it, so an announcement is never absorbed by a poll that started
+   * before the notice was committed.
+   */
   poll(): Promise<void> {
-    this.#polling ??= (async () => {
+    if (this.#polling) {
+      this.#again = true;
+      return this.#polling;
+    }
+    this.#polling = (async () => {
       try {
         const now = this.#now();
         // The store makes feed positions visible in order, so reading on from the last one misses nothing.
@@ -116,6 +132,10 @@ export class RevocationFeed {
         this.list.prune(now);
       } finally {
         this.#polling = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.poll().catch(this.#onError);
+        }
       }
     })();
     return this.#polling;

@@ -23,6 +23,15 @@ export interface Engine {
   lock(trx: Kysely<Database>, name: LockName): Promise<void>;
   /** Whether `error` is a violation of the unique index `unique`. */
   isUniqueViolation(error: unknown, unique: UniqueIndex): boolean;
+  /** Called inside the transaction that adds a revocation: tell other instances (PostgreSQL NOTIFY). */
+  announceRevocation?(trx: Kysely<Database>): Promise<void>;
+  /** Calls `onChange` when any instance announces a revocation; best effort (polling stays). */
+  watchRevocations?(onChange: () => void): Promise<RevocationWatch>;
+}
+
+/** A subscription to revocation announcements. */
+export interface RevocationWatch {
+  close(): Promise<void>;
 }
 
 /** A single-column unique index, named the way each engine reports its violations. */

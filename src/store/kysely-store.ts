@@ -241,8 +241,15 @@ export class KyselyStore implements Store {
         .values({ ...values, expires_at: revocation.expiresAt.getTime() })
         .returningAll()
         .executeTakeFirstOrThrow();
+      await this.#engine.announceRevocation?.(trx);
       return toRevocation(row);
     });
+  }
+
+  /** @inheritDoc */
+  async watchRevocations(onChange: () => void): Promise<{ close(): Promise<void> }> {
+    if (this.#closed) throw new StoreClosedError();
+    return this.#engine.watchRevocations ? this.#engine.watchRevocations(onChange) : { close: async () => undefined };
   }
 
   /** @inheritDoc */

@@ -23,6 +23,64 @@ const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 const LOCK_NAMESPACE = 0x68757368;
 const LOCK_IDS: Record<LockName, number> = { migrations: 1, revocations: 2, signing_keys: 3 };
 
+/** The NOTIFY channel revocations are announced on. */
+const REVOCATION_CHANNEL = 'hush_revocations';
+/** How long a broken listener waits before connecting again. */
+const RELISTEN_DELAY_MS = 1000;
+
+/**
+ * Listens for revocation announcements on a dedicated connection (LISTEN needs one that is not
+ * returned to a pool), reconnecting after a failure. Meanwhile the feed's polling covers the gap.
+ */
+async function listen(url: string, onChange: () => void, onError: (error: Error) => void): Promise<{ close(): Promise<void> }> {
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: 'hush-listen' });
+    const reconnect = (error: Error): void => {
+      onError(error);
+      next.removeAllListeners('notification');
+      next.end().catch(() => undefined);
+      if (!closed && client === next) {
+        client = undefined;
+        retry = setTimeout(() => void connect().catch(() => undefined), RELISTEN_DELAY_MS);
+        retry.unref();
+      }
+    };
+    next.on('error', reconnect);
+    next.on('notification', onChange);
+    client = next;
+    try {
+      await next.connect();
+      await next.query(`listen ${REVOCATION_CHANNEL}`);
+      // Anything announced while we were not listening: let the reader poll now.
+      onChange();
+    } catch (error) {
+      reconnect(error as Error);
+    }
+  };
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
+
+function postgresEngineFor(url: string, onError: (error: Error) => void): Engine {
+  return {
+    ...postgresEngine,
+    async announceRevocation(trx) {
+      // Delivered at commit, to every listening instance.
+      await sql`select pg_notify(${REVOCATION_CHANNEL}, '')`.execute(trx);
+    },
+    watchRevocations: (onChange) => listen(url, onChange, onError),
+  };
+}
+
 const postgresEngine: Engine = {
   kind: 'postgres',
   beginWrite: 'begin',
@@ -99,5 +157,5 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // anyway (its next query rejects, and the pool discards it on release), and an idle client's
   // error already reaches `onError` through the pool.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), postgresEngine);
+  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), postgresEngineFor(url, onError));
 }

@@ -123,6 +123,12 @@ export interface Store {
   revocationsSince(seq: number, now: Date): Promise<StoredRevocation[]>;
   /** Deletes revocations expired at `now`. */
   pruneRevocations(now: Date): Promise<number>;
+  /**
+   * Calls `onChange` soon after any instance adds a revocation (PostgreSQL LISTEN/NOTIFY; on
+   * SQLite, a single instance, it never calls). Best effort: notifications can be lost, so
+   * readers keep polling {@link Store.revocationsSince} too.
+   */
+  watchRevocations(onChange: () => void): Promise<{ close(): Promise<void> }>;
 
   /** Inserts a session with counter 0. */
   createSession(session: NewSession): Promise<SessionRecord>;

@@ -265,11 +265,22 @@ export function decodeJwt(token: string): { header: JsonObject; payload: JsonObj
   return { header: part(header), payload: part(payload) };
 }
 
-/** Signs `payload` with HS256 under `secret` (UTF-8), for tokens the server did not issue. */
-export function signHs256(payload: JsonObject, secret: string, header: JsonObject = { alg: 'HS256', typ: 'at+jwt' }): string {
-  const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+/**
+ * Signs `payload` with HMAC-SHA-256 under `secret` (UTF-8), for tokens the server did not issue.
+ * `header` may be given as raw JSON text, to send what a JSON serialiser would not (duplicate names).
+ */
+export function signHs256(payload: JsonObject | string, secret: string, header: JsonObject | string = { alg: 'HS256', typ: 'at+jwt' }): string {
+  const encode = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
   const input = `${encode(header)}.${encode(payload)}`;
   return `${input}.${createHmac('sha256', Buffer.from(secret, 'utf8')).update(input).digest('base64url')}`;
+}
+
+/** A copy of a real access token with some claims changed, re-signed under `secret`. */
+export function forgeFrom(token: string, changes: JsonObject, secret: string, header?: JsonObject | string): string {
+  const { header: original, payload } = decodeJwt(token);
+  const claims: JsonObject = { ...payload, ...changes };
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete claims[name];
+  return signHs256(claims, secret, header ?? original);
 }
 
 /** Waits until `check` is true; resolves to the milliseconds it took, or rejects after `within` ms. */

@@ -87,12 +87,13 @@ for (const { database, skip } of await databases()) {
 
     it('checks the token before anything else: no token is 401 whatever the body, media type or origin', async () => {
       for (const route of BEARER_ROUTES.filter((r) => r.method !== 'GET')) {
-        for (const options of [
+        const attempts: Array<{ headers: Record<string, string>; body: string }> = [
           { headers: { 'content-type': 'text/plain' }, body: 'plain text' },
           { headers: { 'content-type': 'application/json' }, body: '{broken' },
           { headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, body: '{}' },
           { headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: '{}' },
-        ]) {
+        ];
+        for (const options of attempts) {
           assertMissingToken(await shared.api.send(route.method, route.path, options));
         }
       }

@@ -36,6 +36,8 @@ export interface HushConfig {
   readonly trustProxy: boolean | number | readonly string[];
   readonly demo: boolean;
   readonly logLevel: string;
+  /** Port of the Prometheus `/metrics` endpoint; undefined = metrics off. */
+  readonly metricsPort: number | undefined;
 }
 
 /** A configuration value that cannot be used; the message names the variable, never its value if secret. */
@@ -91,10 +93,10 @@ function parseList(value: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
-function parsePort(value: string): number {
+function parsePort(value: string, name = 'PORT'): number {
   const port = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`PORT must be a number from 0 to 65535 (got "${value}")`);
+    throw new ConfigError(`${name} must be a number from 0 to 65535 (got "${value}")`);
   }
   return port;
 }
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env): HushConfig {
   const sessionMax = parseDuration(get('HUSH_SESSION_MAX') ?? '90d', 'HUSH_SESSION_MAX');
   if (sessionMax < refreshTtl) throw new ConfigError('HUSH_SESSION_MAX must be at least HUSH_REFRESH_TTL');
   const publicOrigin = get('HUSH_PUBLIC_ORIGIN');
+  const metricsPort = get('HUSH_METRICS_PORT');
   return {
     port: parsePort(get('PORT') ?? '3000'),
     host: get('HOST') ?? '127.0.0.1',
@@ -181,6 +184,7 @@ export function loadConfig(env: Env = process.env): HushConfig {
     trustProxy: parseTrustProxy(get('HUSH_TRUST_PROXY')),
     demo: parseBoolean(get('HUSH_DEMO') ?? 'on', 'HUSH_DEMO', ['on', 'off']),
     logLevel: get('HUSH_LOG_LEVEL') ?? 'info',
+    metricsPort: metricsPort === undefined ? undefined : parsePort(metricsPort, 'HUSH_METRICS_PORT'),
   };
 }
 

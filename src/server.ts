@@ -2,6 +2,7 @@
  * The composition root: from a configuration to a listening hush server. Everything with a
  * lifetime (store, revocation feed, counters) is opened here and closed by `close()`.
  */
+import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { HushConfig } from './config.js';
@@ -20,6 +21,7 @@ import { RevocationFeed } from './core/revocations.js';
 import { createSessionStrategy } from './core/sessions/index.js';
 import { AuthService, type AuthEvent } from './core/service.js';
 import { buildApp } from './http/app.js';
+import { Metrics } from './http/metrics.js';
 import { crossSiteOrigins } from './http/origins.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -44,6 +46,8 @@ export interface Hush {
   readonly service: AuthService;
   readonly store: Store;
   readonly config: HushConfig;
+  /** Listens on the configured host and port (and the metrics port, when on); resolves to the URL. */
+  listen(): Promise<string>;
   /** Stops accepting requests, lets the running ones finish, and closes everything. */
   close(): Promise<void>;
 }
@@ -59,8 +63,20 @@ export interface Core {
   close(): Promise<void>;
 }
 
+/** What the core reports, for logs and metrics. */
+export interface CoreObservers {
+  readonly onEvent?: (event: AuthEvent) => void;
+  readonly onError?: (error: unknown) => void;
+  readonly metrics?: Metrics | undefined;
+}
+
 /** Opens the store (migrating it) and assembles the auth service for `config`. */
-export async function openCore(config: HushConfig, options: HushOptions = {}, onEvent?: (event: AuthEvent) => void): Promise<Core> {
+export async function openCore(config: HushConfig, options: HushOptions = {}, observers: CoreObservers = {}): Promise<Core> {
+  const { metrics } = observers;
+  const onEvent = (event: AuthEvent): void => {
+    metrics?.record(event);
+    observers.onEvent?.(event);
+  };
   const store = await openStore(config.databaseUrl);
   try {
     await store.migrate();
@@ -77,7 +93,10 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, on
       claims: options.claims,
       cacheSize: options.tokenCacheSize ?? 10_000,
     });
-    const feed = new RevocationFeed(store);
+    const feed = new RevocationFeed(store, {
+      onError: observers.onError,
+      onPublish: metrics ? (revocation) => metrics.revoked(revocation) : undefined,
+    });
     await feed.start();
     const counters = config.rateLimit
       ? config.redisUrl
@@ -90,7 +109,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, on
       store,
       revokeAccess: (sessionId) =>
         feed.publish({ kind: 'session', sessionId, expiresAt: new Date(Date.now() + (config.accessTtl + 60) * 1000) }),
-      onReuse: (session) => onEvent?.({ type: 'refresh_reuse', userId: session.userId }),
+      onReuse: (session) => onEvent({ type: 'refresh_reuse', userId: session.userId }),
     });
     const service = new AuthService({
       store,
@@ -120,10 +139,15 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, on
   }
 }
 
-/** Builds a hush server for `config` (not yet listening). */
+/** Builds a hush server for `config` (not yet listening; `listen()` starts it and the metrics port). */
 export async function createHush(config: HushConfig, options: HushOptions = {}): Promise<Hush> {
   let log: FastifyInstance['log'] | undefined;
-  const core = await openCore(config, options, (event) => log?.info({ event: event.type, ...eventFields(event) }, 'auth event'));
+  const metrics = config.metricsPort === undefined ? undefined : new Metrics();
+  const core = await openCore(config, options, {
+    metrics,
+    onEvent: (event) => log?.info({ event: event.type, ...eventFields(event) }, 'auth event'),
+    onError: (error) => log?.warn({ code: (error as { code?: unknown }).code }, 'revocation feed: polling failed'),
+  });
   const app = await buildApp({
     config,
     service: core.service,
@@ -131,18 +155,31 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
     keys: core.keys,
     limiter: core.limiter,
     logger: options.logger,
+    metrics,
   });
   log = app.log;
   for (const origin of crossSiteOrigins(config)) {
     app.log.warn({ origin }, 'HUSH_ALLOWED_ORIGINS lists an origin that is not same-site with HUSH_PUBLIC_ORIGIN: the SameSite refresh cookie will not reach it');
   }
+  let metricsServer: Server | undefined;
   return {
     app,
     service: core.service,
     store: core.store,
     config,
+    async listen() {
+      const url = await app.listen({ port: config.port, host: config.host });
+      if (metrics && config.metricsPort !== undefined) {
+        metricsServer = await metrics.listen(config.metricsPort, config.host);
+        const address = metricsServer.address();
+        app.log.info({ url: `http://${config.host}:${typeof address === 'object' && address ? address.port : config.metricsPort}/metrics` }, 'metrics listening');
+      }
+      return url;
+    },
     async close() {
+      // Fastify stops accepting, answers 503 to new requests on kept-alive sockets, and waits for the running ones.
       await app.close();
+      if (metricsServer) await new Promise((resolve) => metricsServer!.close(resolve));
       await core.close();
     },
   };

@@ -102,7 +102,7 @@ function expectWords(words: readonly string[], count: number, command: string): 
 
 async function start(config: HushConfig): Promise<number> {
   const hush = await createHush(config);
-  const address = await hush.app.listen({ port: config.port, host: config.host });
+  const address = await hush.listen();
   hush.app.log.info({ url: address, strategy: config.refreshStrategy, database: hush.store.kind }, 'hush listening');
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -62,6 +62,8 @@ export interface RevocationFeedOptions {
   readonly clock?: () => number;
   /** Called when polling fails (the database is down, say); polling goes on. */
   readonly onError?: (error: unknown) => void;
+  /** Told of every notice this instance publishes (for metrics). */
+  readonly onPublish?: (revocation: Revocation) => void;
 }
 
 /** Keeps a {@link RevocationList} in step with the store's revocation feed. */
@@ -71,6 +73,7 @@ export class RevocationFeed {
   readonly #pollInterval: number;
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
+  readonly #onPublish: ((revocation: Revocation) => void) | undefined;
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #watch: { close(): Promise<void> } | undefined;
@@ -82,6 +85,7 @@ export class RevocationFeed {
     this.#pollInterval = options.pollInterval ?? 1000;
     this.#now = options.clock ?? Date.now;
     this.#onError = options.onError ?? (() => undefined);
+    this.#onPublish = options.onPublish;
   }
 
   /** Loads the live notices, then follows the feed: announcements where the store has them, and polling. */
@@ -109,6 +113,7 @@ export class RevocationFeed {
     this.list.apply(revocation);
     // The feed position is not advanced here: notices of other instances may sit below it unseen.
     await this.#store.addRevocation(revocation);
+    this.#onPublish?.(revocation);
   }
 
   /**

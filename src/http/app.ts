@@ -18,6 +18,7 @@ import { refreshCookie } from './cookies.js';
 import { checkRequestOrigin } from './csrf.js';
 import { errorHandler, sendAuthError } from './errors.js';
 import { createGuard } from './guard.js';
+import type { Metrics } from './metrics.js';
 import { collectOpenApi } from './openapi.js';
 import { originPolicy } from './origins.js';
 import { authRoutes } from './routes/auth.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   readonly store: Store;
   readonly keys: KeySet;
   readonly limiter?: RequestLimiter | undefined;
+  /** Request metrics; undefined when metrics are off. */
+  readonly metrics?: Metrics | undefined;
   /** Fastify's logger option; defaults to pino at `config.logLevel` with secrets redacted. */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -71,6 +74,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Only JSON bodies exist here; Fastify would otherwise accept text/plain.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
+  options.metrics?.instrument(app);
   app.setNotFoundHandler((_request, reply) => sendAuthError(reply, new AuthError('not_found', 404, 'No such route.')));
 
   await app.register(fastifyCookie, { hook: false });

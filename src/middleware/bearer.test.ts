@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bearerToken } from './bearer.js';
+import { bearerCandidate, bearerToken, isB64Token } from './bearer.js';
 
 describe('bearerToken', () => {
   it('returns the token of "Bearer <token>"', () => {
@@ -33,5 +33,30 @@ describe('bearerToken', () => {
     // `| 0x20` maps '@' (0x40) onto '`' (0x60), never onto a letter of "bearer".
     assert.equal(bearerToken('BEARE@ abc'), undefined);
     assert.equal(bearerToken('Bearez abc'), undefined);
+  });
+});
+
+describe('bearerCandidate and isB64Token', () => {
+  it('find the token without reading its characters, and check them apart', () => {
+    assert.equal(bearerCandidate('Bearer   a b  '), 'a b');
+    assert.equal(isB64Token('a b'), false);
+    assert.equal(bearerCandidate('Bearer abc.def'), 'abc.def');
+    assert.equal(isB64Token('abc.def'), true);
+    assert.equal(isB64Token('abc=='), true);
+    assert.equal(isB64Token('=='), false);
+    assert.equal(isB64Token(''), false);
+  });
+
+  it('give no candidate for another scheme or an empty value', () => {
+    for (const header of [undefined, 'Basic abc', 'Bearer', 'Bearer    ', 'Bearerabc', 'Bearer\tabc']) {
+      assert.equal(bearerCandidate(header), undefined, String(header));
+    }
+  });
+
+  it('agree with bearerToken on every header of the suite above', () => {
+    for (const header of ['Bearer abc', 'bearer  abc  ', 'Bearer a b', 'Bearer a=b', 'Bearer =abc', 'Bearer abc, Basic x', 'Bearer aZ09-._~+/==']) {
+      const candidate = bearerCandidate(header);
+      assert.equal(candidate !== undefined && isB64Token(candidate) ? candidate : undefined, bearerToken(header), header);
+    }
   });
 });

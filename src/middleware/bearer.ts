@@ -1,9 +1,13 @@
 /**
- * Reading a Bearer token from an `Authorization` header (RFC 6750 §2.1), by hand rather than with a
- * RegExp because it runs on every request. The accepted shape is exactly the server's:
- * `Bearer`, case-insensitive, one or more spaces, a b64token (`[A-Za-z0-9-._~+/]+=*`), optional
- * trailing spaces. Anything else — another scheme, an empty token, a token with inner spaces or
- * commas — is no token at all, as the contract says.
+ * Reading a Bearer token from an `Authorization` header (RFC 6750 §2.1). The accepted shape is
+ * exactly the server's: `Bearer`, case-insensitive, one or more spaces, a b64token
+ * (`[A-Za-z0-9-._~+/]+=*`), optional trailing spaces. Anything else — another scheme, an empty token,
+ * a value with inner spaces or commas — is no token at all, as the contract says.
+ *
+ * It runs on every request, so it is split in two: {@link bearerCandidate} finds the token's position
+ * without looking at its characters, and {@link isB64Token} checks them. A guard needs the second only
+ * when verification fails, because every token that verifies is made of base64url segments and dots,
+ * which are b64token characters; a cache hit thus costs no scan of the token.
  */
 
 const SPACE = 0x20;
@@ -33,21 +37,39 @@ function startsWithBearer(header: string): boolean {
 }
 
 /**
+ * What follows `Bearer` and its spaces, without trailing spaces — the token if the header is well
+ * formed, which {@link isB64Token} tells. `undefined` when the header is absent, of another scheme, or
+ * holds nothing after the scheme.
+ */
+export function bearerCandidate(header: string | undefined): string | undefined {
+  if (typeof header !== 'string' || header.length < 8 || !startsWithBearer(header) || header.charCodeAt(6) !== SPACE) return undefined;
+  let start = 7;
+  let end = header.length;
+  if (header.charCodeAt(start) === SPACE) {
+    while (start < end && header.charCodeAt(start) === SPACE) start++;
+  }
+  if (header.charCodeAt(end - 1) === SPACE) {
+    while (end > start && header.charCodeAt(end - 1) === SPACE) end--;
+  }
+  if (start === end) return undefined;
+  return start === 7 && end === header.length ? header.slice(7) : header.slice(start, end);
+}
+
+/** Whether `value` is a single b64token: `[A-Za-z0-9-._~+/]+=*`. */
+export function isB64Token(value: string): boolean {
+  const length = value.length;
+  let i = 0;
+  while (i < length && isTokenChar(value.charCodeAt(i))) i++;
+  if (i === 0) return false;
+  while (i < length && value.charCodeAt(i) === EQUALS) i++;
+  return i === length;
+}
+
+/**
  * The token of a `Bearer <token>` Authorization header, or `undefined` when the header is absent or
  * is anything else (which counts as no token).
  */
 export function bearerToken(header: string | undefined): string | undefined {
-  if (typeof header !== 'string' || header.length < 8 || !startsWithBearer(header)) return undefined;
-  const length = header.length;
-  let i = 6;
-  if (header.charCodeAt(i) !== SPACE) return undefined;
-  while (i < length && header.charCodeAt(i) === SPACE) i++;
-  const start = i;
-  while (i < length && isTokenChar(header.charCodeAt(i))) i++;
-  if (i === start) return undefined;
-  while (i < length && header.charCodeAt(i) === EQUALS) i++;
-  const end = i;
-  while (i < length && header.charCodeAt(i) === SPACE) i++;
-  if (i !== length) return undefined;
-  return header.slice(start, end);
+  const candidate = bearerCandidate(header);
+  return candidate !== undefined && isB64Token(candidate) ? candidate : undefined;
 }

@@ -13,7 +13,7 @@ import {
   type JwtKey,
   type JwtPayload,
 } from '../jwt/index.js';
-import { bearerToken } from './bearer.js';
+import { bearerCandidate, isB64Token } from './bearer.js';
 import {
   EXPIRED_TOKEN,
   GuardRejection,
@@ -272,13 +272,14 @@ export function createAuthenticator(options: HushGuardOptions): Authenticator {
       const verify = createVerifier({ ...verifierOptions, keys: resolved.keys });
       return {
         authenticate(authorization) {
-          const token = bearerToken(authorization);
+          const token = bearerCandidate(authorization);
           if (token === undefined) return anonymous;
           let payload: JwtPayload;
           try {
             payload = verify(token);
           } catch (error) {
-            return rejectionFor(error);
+            // Only now is it worth scanning the characters: `Bearer a b` was no token at all.
+            return isB64Token(token) ? rejectionFor(error) : anonymous;
           }
           return accept(payload);
         },
@@ -287,9 +288,9 @@ export function createAuthenticator(options: HushGuardOptions): Authenticator {
     const verify = createRemoteVerifier({ ...verifierOptions, jwks: resolved.jwksUrl! });
     return {
       authenticate(authorization) {
-        const token = bearerToken(authorization);
+        const token = bearerCandidate(authorization);
         if (token === undefined) return anonymous;
-        return verify(token).then(accept, rejectionFor);
+        return verify(token).then(accept, (error: unknown) => (isB64Token(token) ? rejectionFor(error) : anonymous));
       },
     };
   } catch (error) {

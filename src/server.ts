@@ -79,8 +79,9 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
   };
   const store = await openStore(config.databaseUrl);
   try {
-    await store.migrate();
+    // Secrets first: a cluster without explicit secrets must not touch the database at all.
     const secrets = await loadSecrets(config, store);
+    await store.migrate();
     const keys = await loadSigningKeys(config, secrets, keyRepository(config, store));
     const accessTokens = new AccessTokens({
       signingKeys: keys,

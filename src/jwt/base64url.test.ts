@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeStrict, encode, isCanonical, isCanonicalRange } from './base64url.js';
+import { decodeCanonicalRange, decodeStrict, encode, isCanonical, isCanonicalRange } from './base64url.js';
 
 describe('canonical base64url', () => {
   it('accepts exactly what Buffer encodes, for any bytes', () => {
@@ -23,6 +23,19 @@ describe('canonical base64url', () => {
         assert.equal(isCanonical(text), unique);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('decodeCanonicalRange agrees with the character-by-character check on any string, non-ASCII included', () => {
+    const unit = fc.oneof(fc.constantFrom(...'AQgw09-_+/=.\t \n\0!\u007f\u0080\u00e9\u0141\u4141\ud83d'), fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'));
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 40 }), fc.string({ maxLength: 3 }), (text, pad) => {
+        const host = `${pad}${text}.`;
+        const decoded = decodeCanonicalRange(host, pad.length, pad.length + text.length);
+        assert.equal(decoded !== undefined, isCanonicalRange(host, pad.length, pad.length + text.length), JSON.stringify(text));
+        if (decoded !== undefined) assert.equal(decoded.toString('base64url'), text);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -1,5 +1,5 @@
 import { algorithmSpec } from './algorithms.js';
-import { isCanonicalRange } from './base64url.js';
+import { decodeCanonicalRange, isCanonicalRange } from './base64url.js';
 import {
   JwksKeyNotFoundError,
   JwsAlgorithmNotAllowedError,
@@ -78,6 +78,10 @@ export interface CompactCore {
   readonly maxTokenLength: number;
   /** Resolves a header segment (memoised). @throws on a bad header, a disallowed alg, an unknown key */
   resolve(segment: string): ResolvedHeader;
+  /** The memoised resolution of a header segment, if any. */
+  lookup(segment: string): ResolvedHeader | undefined;
+  /** Parses and resolves a header segment without the memo. @throws like {@link CompactCore.resolve} */
+  parse(segment: string): ResolvedHeader;
   /** Remembers a resolved header once a token under it verified. */
   remember(segment: string, resolved: ResolvedHeader): void;
   /** Forgets every remembered header. */
@@ -118,8 +122,10 @@ export function createCompactCore(options: { keys: KeysInput; algorithms: unknow
   const memo = new Map<string, ResolvedHeader>();
 
   function resolve(segment: string): ResolvedHeader {
-    const known = memo.get(segment);
-    if (known !== undefined) return known;
+    return memo.get(segment) ?? parse(segment);
+  }
+
+  function parse(segment: string): ResolvedHeader {
     const parsed = parseHeaderSegment(segment);
     if (!allowed.has(parsed.spec.alg)) throw new JwsAlgorithmNotAllowedError();
     const keys = keySet.candidates(parsed.kid, parsed.spec.alg);
@@ -132,7 +138,14 @@ export function createCompactCore(options: { keys: KeysInput; algorithms: unknow
     memo.set(segment, resolved);
   }
 
-  return { maxTokenLength: maxLength(options.maxTokenLength), resolve, remember, clear: () => memo.clear() };
+  return {
+    maxTokenLength: maxLength(options.maxTokenLength),
+    resolve,
+    lookup: (segment) => memo.get(segment),
+    parse,
+    remember,
+    clear: () => memo.clear(),
+  };
 }
 
 /**
@@ -152,17 +165,19 @@ export function locateDots(token: unknown, maxTokenLength: number): number {
 }
 
 /**
- * Checks the payload and signature ranges are canonical base64url, then the signature, trying each
- * candidate key. The header range was checked when it was resolved.
+ * Decodes the payload range (canonical base64url, or malformed), then checks the signature under each
+ * candidate key, and returns the payload bytes. The header range was checked when it was resolved, so
+ * the signing input is known to be ASCII before any MAC runs. A signature that fails and is not even
+ * canonical base64url is reported as malformed rather than forged.
  * @throws JwtMalformedError, JwsSignatureInvalidError
  */
-export function checkSignature(token: string, d1: number, d2: number, primitives: readonly KeyPrimitive[]): void {
-  if (!isCanonicalRange(token, d1 + 1, d2) || !isCanonicalRange(token, d2 + 1, token.length)) {
-    throw new JwtMalformedError('payload or signature is not canonical base64url');
-  }
+export function checkSignature(token: string, d1: number, d2: number, primitives: readonly KeyPrimitive[]): Buffer {
+  const payload = decodeCanonicalRange(token, d1 + 1, d2);
+  if (payload === undefined) throw new JwtMalformedError('payload is not canonical base64url');
   for (let i = 0; i < primitives.length; i++) {
-    if (primitives[i]!.verify(token, d2, d2 + 1)) return;
+    if (primitives[i]!.verify(token, d2, d2 + 1)) return payload;
   }
+  if (!isCanonicalRange(token, d2 + 1, token.length)) throw new JwtMalformedError('signature is not canonical base64url');
   throw new JwsSignatureInvalidError();
 }
 

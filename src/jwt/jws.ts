@@ -52,8 +52,8 @@ export function verifyJws(
   const d1 = Math.floor(dots / 0x200000);
   const d2 = dots - d1 * 0x200000;
   const resolved = core.resolve(token.slice(0, d1));
-  checkSignature(token, d1, d2, resolved.primitives);
-  return { header: resolved.parsed.header, payload: new Uint8Array(Buffer.from(token.slice(d1 + 1, d2), 'base64url')) };
+  const payload = checkSignature(token, d1, d2, resolved.primitives);
+  return { header: resolved.parsed.header, payload: new Uint8Array(payload) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { constants, createHash, createPublicKey, hash, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject, SignKeyObjectInput, VerifyKeyObjectInput } from 'node:crypto';
 import type { AlgorithmSpec } from './algorithms.js';
+import { decodeCanonicalRange } from './base64url.js';
 import { assertJwtKey } from './keys.js';
 import type { JwtKey } from './types.js';
 
@@ -16,8 +17,8 @@ export interface KeyPrimitive {
   /** Signs `input[0, length)` and returns the signature as base64url. Needs a secret or private key. */
   sign(input: string, length: number): string;
   /**
-   * Verifies that `token[sigStart, token.length)` is the base64url signature of `token[0, inputLength)`.
-   * The caller has checked both ranges are canonical base64url (plus the dots).
+   * Verifies that `token[sigStart, token.length)` is the canonical base64url signature of
+   * `token[0, inputLength)`. The caller has checked that the signing input is canonical base64url (ASCII).
    */
   verify(token: string, inputLength: number, sigStart: number): boolean;
 }
@@ -109,8 +110,9 @@ function asymmetricPrimitive(spec: AlgorithmSpec, key: KeyObject): KeyPrimitive 
       return cryptoSign(digest, asciiBytes(input, length), signKey).toString('base64url');
     },
     verify(token, inputLength, sigStart) {
-      const signature = Buffer.from(token.slice(sigStart), 'base64url');
-      if (signature.length !== signatureBytes) return false;
+      // Only the canonical spelling of a signature counts: a twin with other trailing bits must not verify.
+      const signature = decodeCanonicalRange(token, sigStart, token.length);
+      if (signature === undefined || signature.length !== signatureBytes) return false;
       try {
         return cryptoVerify(digest, asciiBytes(token, inputLength), verifyKey, signature);
       } catch {

@@ -253,10 +253,10 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): ((token: s
     if (!allowed.has(alg)) throw new JwsAlgorithmNotAllowedError();
     const key = await jwks.getKey(parsed.kid, alg);
     if (key.alg !== alg || (parsed.kid !== undefined && key.kid !== parsed.kid)) throw new JwksKeyNotFoundError();
-    checkSignature(token, d1, d2, [primitiveFor(key)]);
+    const bytes = checkSignature(token, d1, d2, [primitiveFor(key)]);
     const verdict = typVerdict(typ, parsed.typ);
     if (verdict !== TYP_OK) throwTyp(verdict);
-    const payload = decodePayload(token, d1, d2);
+    const payload = decodePayload(bytes);
     if (memo.size >= 64) memo.clear();
     memo.set(segment, parsed);
     claims.check(payload, now);

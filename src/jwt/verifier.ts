@@ -64,9 +64,9 @@ export function clockOption(clock: unknown): () => number {
   return clock as () => number;
 }
 
-/** Decodes the payload range of a token whose signature verified: a JSON object or malformed. */
-export function decodePayload(token: string, d1: number, d2: number): JsonObject {
-  const payload = parseJsonObject(Buffer.from(token.slice(d1 + 1, d2), 'base64url'));
+/** Parses the payload bytes of a token whose signature verified: a JSON object, or malformed. */
+export function decodePayload(bytes: Buffer): JsonObject {
+  const payload = parseJsonObject(bytes);
   if (payload === undefined) throw new JwtMalformedError('payload is not a UTF-8 JSON object');
   return payload;
 }
@@ -86,7 +86,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const clock = clockOption(options.clock);
   const cache = createTokenCache(options.cache);
   const maxTokenLength = core.maxTokenLength;
-  const { resolve, remember } = core;
+  const { lookup, parse, remember } = core;
   const check = claims.check;
 
   function verifyUncached(token: string, now: number): JsonObject {
@@ -94,11 +94,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const d1 = Math.floor(dots / 0x200000);
     const d2 = dots - d1 * 0x200000;
     const headerSegment = token.slice(0, d1);
-    const resolved = resolve(headerSegment);
-    checkSignature(token, d1, d2, resolved.primitives);
+    let resolved = lookup(headerSegment);
+    const fresh = resolved === undefined;
+    if (resolved === undefined) resolved = parse(headerSegment);
+    const bytes = checkSignature(token, d1, d2, resolved.primitives);
     if (resolved.typ !== TYP_OK) throwTyp(resolved.typ);
-    const payload = decodePayload(token, d1, d2);
-    remember(headerSegment, resolved);
+    const payload = decodePayload(bytes);
+    if (fresh) remember(headerSegment, resolved);
     check(payload, now);
     return payload;
   }

@@ -231,6 +231,7 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): ((token: s
 
   async function verify(token: string): Promise<JwtPayload> {
     const now = clock();
+    if (!Number.isFinite(now)) throw new JwtOptionsError('clock must return a finite number of milliseconds');
     if (cache !== undefined) {
       if (jwks.generation !== cachedGeneration) {
         cache.clear();

@@ -48,6 +48,10 @@ describe('createVerifier options are checked once, at creation', () => {
       assert.throws(() => createVerifier({ ...base, ...extra } as never), (e: unknown) => e instanceof Error && 'code' in e);
     });
   }
+  it('refuses to verify when the clock returns a non-finite time (nothing would ever expire)', () => {
+    const verify = createVerifier({ ...base, clock: () => Number.NaN });
+    assert.throws(() => verify(sign(claims)), JwtOptionsError);
+  });
   it('throws JwtOptionsError with a clear message', () => {
     assert.throws(() => createVerifier({ ...base, leeway: 90 }), (e: unknown) => e instanceof JwtOptionsError && /leeway/.test(e.message));
   });

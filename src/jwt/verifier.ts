@@ -90,6 +90,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const check = claims.check;
 
   function verifyUncached(token: string, now: number): JsonObject {
+    // A clock returning NaN would make every time comparison false, so nothing would ever expire.
+    if (!Number.isFinite(now)) throw new JwtOptionsError('clock must return a finite number of milliseconds');
     const dots = locateDots(token, maxTokenLength);
     const d1 = Math.floor(dots / 0x200000);
     const d2 = dots - d1 * 0x200000;

@@ -36,12 +36,12 @@ function optionsError(options: unknown, pattern: RegExp): void {
 }
 
 describe('guard options', () => {
-  it('default to HS256, issuer and audience "hush", no leeway, the cache on, tokens required', () => {
+  it('default to HS256, issuer and audience "hush", a second of leeway, the cache on, tokens required', () => {
     const resolved = resolveGuardOptions({ secret: SECRET });
     assert.deepEqual(resolved.algorithms, ['HS256']);
     assert.equal(resolved.issuer, 'hush');
     assert.equal(resolved.audience, 'hush');
-    assert.equal(resolved.leeway, 0);
+    assert.equal(resolved.leeway, 1);
     assert.deepEqual(resolved.cache, { max: 10_000 });
     assert.equal(resolved.optional, false);
     assert.equal(resolved.keys?.length, 1);
@@ -158,6 +158,13 @@ describe('a guard with the shared secret', () => {
     assert.equal(decide(options, bearer(sign(key))), INVALID_TOKEN);
   });
 
+  it('accepts a token issued up to a second "in the future", as from a server whose clock is slightly ahead', () => {
+    const now = Math.floor(Date.now() / 1000);
+    assertUser(decide({ secret: SECRET }, bearer(sign(key, accessClaims({ iat: now + 1, exp: now + 601 })))));
+    assert.equal(decide({ secret: SECRET }, bearer(sign(key, accessClaims({ iat: now + 5, exp: now + 605 })))), INVALID_TOKEN);
+    assert.equal(decide({ secret: SECRET, leeway: 0 }, bearer(sign(key, accessClaims({ iat: now + 2, exp: now + 602 })))), INVALID_TOKEN);
+  });
+
   it('tolerates clock skew up to the leeway', () => {
     const now = Math.floor(Date.now() / 1000);
     const lately = bearer(sign(key, accessClaims({ iat: now - 620, exp: now - 20 })));
@@ -183,7 +190,8 @@ describe('a guard with the shared secret', () => {
     const exp = Math.floor(Date.now() / 1000) + 1;
     const header = bearer(sign(key, accessClaims({ iat: exp - 60, exp })));
     assertUser(guard.authenticate(header) as GuardOutcome);
-    await sleep(exp * 1000 - Date.now() + 50);
+    // Past exp plus the default second of leeway.
+    await sleep((exp + 1) * 1000 - Date.now() + 50);
     assert.equal(guard.authenticate(header), EXPIRED_TOKEN);
   });
 

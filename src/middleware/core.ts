@@ -77,7 +77,10 @@ export interface HushGuardOptions {
   issuer?: string;
   /** Expected `aud`, or several accepted ones (`HUSH_AUDIENCE`); default `'hush'`. */
   audience?: string | readonly string[];
-  /** Clock skew tolerated on `exp`/`nbf`, in seconds, 0 to 60; default 0. */
+  /**
+   * Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds, 0 to 60; default 1, so that a service
+   * whose clock lags the server's by a fraction of a second does not refuse tokens issued "in the future".
+   */
   leeway?: number;
   /**
    * The verified-token cache (keyed on the whole token; `exp` and `revocations` are still checked on
@@ -120,6 +123,8 @@ export class HushGuardOptionsError extends Error {
 const OPTION_NAMES = new Set(['secret', 'jwksUrl', 'algorithms', 'issuer', 'audience', 'leeway', 'cache', 'revocations', 'optional']);
 const HMAC_ALGORITHMS: ReadonlySet<string> = new Set(['HS256', 'HS384', 'HS512']);
 const DEFAULT_CACHE_SIZE = 10_000;
+/** Seconds. hush's `iat` is whole seconds, so a lag of even a millisecond would otherwise refuse fresh tokens. */
+const DEFAULT_LEEWAY = 1;
 /** Claims hush always issues; a token without them is not a hush access token. */
 const REQUIRED_CLAIMS = ['sub', 'exp', 'iat', 'jti', 'sid', 'client_id', 'preferred_username'] as const;
 
@@ -214,7 +219,7 @@ export function resolveGuardOptions(options: HushGuardOptions): ResolvedGuardOpt
   const issuer = options.issuer ?? 'hush';
   if (typeof issuer !== 'string' || issuer.length === 0) fail('issuer must be a non-empty string');
   const audience = checkAudience(options.audience);
-  const leeway = options.leeway ?? 0;
+  const leeway = options.leeway ?? DEFAULT_LEEWAY;
   if (typeof leeway !== 'number' || !Number.isFinite(leeway) || leeway < 0 || leeway > 60) fail('leeway must be a number of seconds from 0 to 60');
   const cache = checkCache(options.cache);
   const { revocations } = options;

@@ -130,6 +130,7 @@ export function compileClaims(options: ClaimOptions): CompiledClaims {
     let until = Infinity;
     if (hasOwn(p, 'exp')) until = ((p['exp'] as number) + leeway) * 1000;
     if (hasOwn(p, 'nbf')) from = ((p['nbf'] as number) - leeway) * 1000;
+    if (hasOwn(p, 'iat')) from = Math.max(from, ((p['iat'] as number) - leeway) * 1000);
     if (maxTokenAge !== undefined) until = Math.min(until, ((p['iat'] as number) + maxTokenAge + leeway) * 1000);
     return { from, until };
   }

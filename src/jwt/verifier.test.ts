@@ -192,6 +192,15 @@ describe('the verified-token cache', () => {
     assert.throws(() => verify(token), JwtNotYetValidError);
   });
 
+  it('refuses an iat in the future beyond the leeway, on a hit too', () => {
+    const verify = createVerifier({ keys: key, algorithms: ['HS256'], cache: {}, leeway: 5, clock });
+    const token = sign({ ...claims, iat: T + 5 });
+    nowMs = T * 1000;
+    verify(token);
+    nowMs = (T - 1) * 1000;
+    claimError(() => verify(token), 'iat', 'invalid');
+  });
+
   it('re-checks maxTokenAge on every hit', () => {
     const verify = createVerifier({ keys: key, algorithms: ['HS256'], cache: {}, maxTokenAge: 10, clock });
     const token = sign({ ...claims, exp: T + 600 });

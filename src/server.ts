@@ -142,7 +142,8 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
 
 /** Builds a hush server for `config` (not yet listening; `listen()` starts it and the metrics port). */
 export async function createHush(config: HushConfig, options: HushOptions = {}): Promise<Hush> {
-  let log: FastifyInstance['log'] | undefined;
+  // The app's logger exists only once the app is built; events before that go unlogged.
+  let log: FastifyInstance['log'] | undefined = undefined;
   const metrics = config.metricsPort === undefined ? undefined : new Metrics();
   const core = await openCore(config, options, {
     metrics,

@@ -70,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const cookie = refreshCookie(config);
   const origins = originPolicy(config);
   const openapi = collectOpenApi(app, { title: 'hush', version: '0.1.0' });
+  const allowedOrigins = new Set(config.allowedOrigins);
 
   // Only JSON bodies exist here; Fastify would otherwise accept text/plain.
   app.removeContentTypeParser('text/plain');
@@ -79,7 +80,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(fastifyCookie, { hook: false });
   await app.register(fastifyCors, {
-    origin: config.allowedOrigins.length > 0 ? [...config.allowedOrigins] : false,
+    // Anything but an allowed origin gets no CORS headers at all (not even the static ones).
+    origin:
+      config.allowedOrigins.length > 0
+        ? (origin: string | undefined, callback: (error: Error | null, allow: string | false) => void) =>
+            callback(null, origin !== undefined && allowedOrigins.has(origin) ? origin : false)
+        : false,
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],

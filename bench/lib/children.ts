@@ -3,7 +3,8 @@
  * that the load generator (this process, pinned to the other core) does not steal the server's CPU.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,6 +23,22 @@ export const hasTaskset: boolean = (() => {
 export function pin(pid: number, cpu: number): boolean {
   if (!hasTaskset) return false;
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  return true;
+}
+
+/**
+ * Gives process `pid` the layout of a server whose helper threads have cores of their own: the main
+ * thread (the event loop) on `mainCpu`, every other thread (libuv's pool, where argon2 runs; V8's
+ * helpers) on `otherCpu` at the lowest priority, so that on this small machine they only take what
+ * the load generator sharing `otherCpu` leaves. False when taskset is unavailable.
+ */
+export function pinSplit(pid: number, mainCpu: number, otherCpu: number): boolean {
+  if (!hasTaskset) return false;
+  for (const tid of readdirSync(`/proc/${pid}/task`).map(Number)) {
+    const main = tid === pid;
+    execFileSync('taskset', ['-p', '-c', String(main ? mainCpu : otherCpu), String(tid)], { stdio: 'ignore' });
+    if (!main) setPriority(tid, 19);
+  }
   return true;
 }
 

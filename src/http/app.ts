@@ -62,8 +62,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // No per-request log lines: they would cost more than the request itself on the hot path.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    // A hop count is supported at run time though Fastify's types omit it.
-    trustProxy: config.trustProxy as boolean | string[],
+    trustProxy: trustProxyOption(config.trustProxy),
+    // Malformed URLs (`/auth/%zz`) get the contract's error, not Fastify's (which echoes the path).
+    frameworkErrors: (_error, _request, reply) => {
+      sendAuthError(reply, new AuthError('invalid_request', 400, 'The request URL is malformed.'));
+    },
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
@@ -153,6 +156,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (config.demo) await registerDemo(app);
   return app;
+}
+
+/**
+ * Fastify's trustProxy for HUSH_TRUST_PROXY. A hop count becomes a trust function: Fastify 5 refuses
+ * a bare number (it would fail closed and believe no proxy at all).
+ */
+function trustProxyOption(trust: HushConfig['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
 }
 
 /** Serves the demo page at / and the browser client bundle at /assets/hush-client.js. */

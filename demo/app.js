@@ -167,7 +167,9 @@ function log(text, tone = 'neutral') {
 
 auth.onChange((event) => {
   const tone = event.type === 'refresh_failed' ? 'warn' : event.type === 'signed_out' ? 'neutral' : 'good';
-  log(event.error ? `${LOG_TEXT[event.type]} (${describe(event.error)})` : LOG_TEXT[event.type], tone);
+  const expired = event.type === 'refreshed' && token.lifetime && Date.now() > token.receivedAt + token.lifetime;
+  const text = expired ? 'Token had expired (was the tab asleep?) — refreshed before it was used' : LOG_TEXT[event.type];
+  log(event.error ? `${text} (${describe(event.error)})` : text, tone);
   if (event.type === 'refreshed') token.refreshes++;
   if (event.type === 'refresh_failed') setStatus('Connection problem — retrying quietly', 'warn');
   render(true);

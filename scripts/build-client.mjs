@@ -4,7 +4,7 @@
 // dist/client/hush-client.js is the same client bundle under the name the demo loads from /assets/.
 // Prints the minified and min+gzip sizes; the budget (4096 bytes min+gzip) is enforced by src/client/size.test.ts.
 import { build } from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
 const common = { bundle: true, minify: true, format: 'esm', target: 'es2020', platform: 'browser', legalComments: 'none', write: false };
@@ -18,7 +18,10 @@ mkdirSync('dist/client', { recursive: true });
 const client = await bundle('src/client/index.ts');
 const axios = await bundle('src/client/axios.ts');
 for (const [file, code] of [['index.js', client], ['hush-client.js', client], ['axios.js', axios]]) {
-  writeFileSync(`dist/client/${file}`, code);
+  // write-then-rename: a server (or a parallel test run) never reads a half-written bundle
+  const temp = `dist/client/.${file}.${process.pid}.tmp`;
+  writeFileSync(temp, code);
+  renameSync(temp, `dist/client/${file}`);
   rmSync(`dist/client/${file}.map`, { force: true }); // tsc's map no longer matches the bundle
 }
 const size = (code) => `${code.length} B minified, ${gzipSync(code).length} B min+gzip`;

@@ -73,7 +73,8 @@ export async function send(base: string, method: string, path: string, options: 
       .join('; ');
   }
   Object.assign(headers, options.headers);
-  const response = await fetch(new URL(path, base), { method, headers, body, redirect: 'manual' });
+  // Concatenated, not resolved: a path like `//x` must stay a path, not become a host.
+  const response = await fetch(`${base.replace(/\/$/, '')}${path}`, { method, headers, body, redirect: 'manual' });
   const text = await response.text();
   let parsed: unknown;
   if (text.length > 0 && /json/i.test(response.headers.get('content-type') ?? '')) {

@@ -1,0 +1,145 @@
+/**
+ * The README's quick start from a fresh clone: `npm install && npm start` with an empty data folder
+ * and no database server, then signup, login, refresh and /api/private over plain HTTP, as curl
+ * would do them. Slow (it installs every dependency), so it runs only with HUSH_FRESH_CLONE_TEST=1,
+ * which CI sets.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { assertTokenResponse, cookieNamed, eventually, SECURE_COOKIE, send, uniqueName, uniquePassword } from './helpers/http.js';
+
+const ENABLED = process.env['HUSH_FRESH_CLONE_TEST'] === '1';
+const INSTALL_TIMEOUT_MS = 10 * 60_000;
+const START_TIMEOUT_MS = 60_000;
+
+/** The parent's environment without anything that would configure hush or npm from outside. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (key.startsWith('HUSH_') || key.startsWith('npm_') || ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'NODE_OPTIONS'].includes(key)) continue;
+    env[key] = value;
+  }
+  return env;
+}
+
+/** A TCP port that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Runs a command to completion, failing with its output when it fails or outlives `timeoutMs`. */
+function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(' ')} ${signal ? `was killed (${signal}, timeout ${timeoutMs} ms)` : `exited ${code}`}:\n${output.slice(-4000)}`));
+    });
+  });
+}
+
+describe('fresh clone: npm install && npm start', { skip: ENABLED ? false : 'set HUSH_FRESH_CLONE_TEST=1 to run it (CI does): it clones the repository and installs every dependency' }, () => {
+  let dir = '';
+  let clone = '';
+  let server: ChildProcess | undefined;
+  let output = '';
+  let base = '';
+
+  before(
+    async () => {
+      const here = fileURLToPath(new URL('.', import.meta.url));
+      const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: here, encoding: 'utf8' }).trim();
+      dir = await mkdtemp(join(tmpdir(), 'hush-fresh-clone-'));
+      clone = join(dir, 'hush');
+      await run('git', ['clone', '--quiet', `file://${root}`, clone], dir, 120_000);
+      assert.ok(!existsSync(join(clone, 'data')), 'a fresh clone has no data folder');
+      const installer = existsSync(join(clone, 'package-lock.json')) ? ['ci'] : ['install'];
+      console.log(`# fresh clone: npm ${installer[0]} in ${clone} (this can take a few minutes)`);
+      const started = Date.now();
+      await run('npm', [...installer, '--no-audit', '--no-fund'], clone, INSTALL_TIMEOUT_MS);
+      console.log(`# fresh clone: installed in ${Math.round((Date.now() - started) / 1000)} s; npm start`);
+
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      // Its own process group, so that stopping it stops npm's child (the server) too.
+      server = spawn('npm', ['start'], { cwd: clone, env: { ...cleanEnv(), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      server.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      server.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await eventually(
+        async () => {
+          if (server?.exitCode !== null) assert.fail(`npm start exited with ${server?.exitCode}:\n${output.slice(-3000)}`);
+          try {
+            return (await fetch(`${base}/healthz`)).status === 200;
+          } catch {
+            return false;
+          }
+        },
+        START_TIMEOUT_MS,
+        `npm start serving on ${base}`,
+        250,
+      );
+    },
+    { timeout: INSTALL_TIMEOUT_MS + 3 * 60_000 },
+  );
+
+  after(async () => {
+    if (server?.pid !== undefined && server.exitCode === null) {
+      const exited = new Promise((resolve) => server!.once('exit', resolve));
+      process.kill(-server.pid, 'SIGTERM');
+      const timer = setTimeout(() => process.kill(-server!.pid!, 'SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('signs up, logs in, refreshes and reads /api/private with plain HTTP calls', async () => {
+    const username = uniqueName('fresh');
+    const password = uniquePassword();
+    const json = { 'content-type': 'application/json' };
+
+    const signup = await send(base, 'POST', '/auth/signup', { headers: json, body: JSON.stringify({ username, password }) });
+    assertTokenResponse(signup, 201, username);
+
+    const login = await send(base, 'POST', '/auth/login', { headers: json, body: JSON.stringify({ username, password }) });
+    const body = assertTokenResponse(login, 200, username);
+    const cookie = cookieNamed(login, SECURE_COOKIE);
+
+    const refresh = await send(base, 'POST', '/auth/refresh', { headers: { cookie: `${cookie.name}=${cookie.value}`, 'x-requested-with': 'curl' } });
+    const refreshed = assertTokenResponse(refresh, 200, username);
+
+    for (const token of [body.access_token, refreshed.access_token]) {
+      const reply = await send(base, 'GET', '/api/private', { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(reply.status, 200);
+      assert.deepEqual((reply.body as { user: unknown }).user, body.user);
+    }
+    for (const secret of [password, body.access_token, refreshed.access_token, cookie.value]) {
+      assert.ok(!output.includes(secret), 'no password or token in the server output');
+    }
+  });
+
+  it('keeps its data in an embedded SQLite file under ./data', async () => {
+    const files = await readdir(join(clone, 'data'));
+    assert.ok(files.some((f) => f.endsWith('.sqlite')), `./data holds ${files.join(', ')}`);
+  });
+});

@@ -26,7 +26,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon, { type Options } from 'autocannon';
 import { startServer, type TestServer } from '../test/helpers/server.js';
-import { hasTaskset, machineBusySeconds, pin } from './lib/children.js';
+import { machineBusySeconds, pin } from './lib/children.js';
 import { signUp } from './lib/hush-session.js';
 import { fmt, median, percentile, table } from './lib/stats.js';
 

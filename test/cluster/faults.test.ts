@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { runCli } from '../helpers/server.js';
 import {
   assertError,
   assertNoSecrets,
@@ -154,6 +155,9 @@ describe('a database outage (PostgreSQL behind a proxy the test cuts)', { skip: 
   const password = uniquePassword();
   let token = '';
   let cookie = '';
+  /** A second user, suspended while the instance cannot reach the database. */
+  let suspended = { username: '', token: '' };
+  let returnedAt = 0;
 
   before(async () => {
     await proxy.start();
@@ -171,6 +175,8 @@ describe('a database outage (PostgreSQL behind a proxy the test cuts)', { skip: 
     const session = await api().session(username, password);
     token = session.token;
     cookie = session.cookie;
+    const other = await api().session(uniqueName('outage-susp'), uniquePassword());
+    suspended = { username: other.username, token: other.token };
     assert.equal((await api().send('GET', '/readyz')).status, 200);
   });
   after(async () => {
@@ -213,12 +219,25 @@ describe('a database outage (PostgreSQL behind a proxy the test cuts)', { skip: 
     assert.equal(reply.status, 200, `/api/private: ${describeReply(reply)}`);
   });
 
+  it('meanwhile, a suspension reaches the database by another way (the CLI, directly)', async () => {
+    const cli = await runCli(['user', 'suspend', suspended.username], { env: { ...get().env, DATABASE_URL: get().databaseUrl } });
+    assert.equal(cli.code, 0, `hush user suspend failed: ${cli.stderr}`);
+  });
+
   it('when the database returns, the instance recovers without a restart: login, refresh and /readyz work within a few seconds', async () => {
     await proxy.start();
+    returnedAt = Date.now();
     const took = await eventually(async () => (await api().login(username, password)).status === 200, 5000, 'login works again', 200);
     console.log(`database outage: login worked again ${took} ms after the database returned`);
     assert.equal((await api().send('GET', '/readyz')).status, 200);
     assertTokenResponse(await api().refresh(cookie), 200, username);
     assert.equal(get().instances[0]!.process.exitCode, null, 'the same process, never restarted');
+  });
+
+  it('when the database returns, the revocation feed catches up: a suspension made during the outage applies within 2 s of the return', async () => {
+    const within = Math.max(0, returnedAt + 2000 - Date.now());
+    await eventually(async () => (await api().private(suspended.token)).status === 401, within, 'the suspended user is refused', 50);
+    console.log(`database outage: the suspension made during it applied ${Date.now() - returnedAt} ms after the database returned`);
+    assertError(await api().private(suspended.token), 401, 'invalid_token');
   });
 });

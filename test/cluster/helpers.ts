@@ -59,6 +59,8 @@ export interface Cluster {
   readonly env: Record<string, string>;
   /** The shared database, for looking at rows. */
   readonly db: pg.Pool;
+  /** The database's own URL (the instances may reach it through a proxy instead). */
+  readonly databaseUrl: string;
   /** Stops every instance that still runs and drops the database. */
   close(): Promise<void>;
 }
@@ -103,7 +105,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await close();
     throw failed.reason;
   }
-  return { instances, apis: instances.map((i) => new Api(i.url, SECURE_COOKIE)), env, db, close };
+  return { instances, apis: instances.map((i) => new Api(i.url, SECURE_COOKIE)), env, db, databaseUrl: database.url, close };
 }
 
 /** The session row of `sid`, as the database holds it. */

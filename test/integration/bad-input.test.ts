@@ -559,7 +559,7 @@ for (const { database, skip } of await databases()) {
 
     after(() => {
       // The summary a reader wants: how many requests this block threw at the server.
-      console.log(`# bad input (${database}): ${sent} malformed requests`);
+      console.log(`bad input (${database}): ${sent} malformed requests`);
     });
   });
 }

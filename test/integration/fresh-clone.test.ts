@@ -74,10 +74,10 @@ describe('fresh clone: npm install && npm start', { skip: ENABLED ? false : 'set
       await run('git', ['clone', '--quiet', `file://${root}`, clone], dir, 120_000);
       assert.ok(!existsSync(join(clone, 'data')), 'a fresh clone has no data folder');
       const installer = existsSync(join(clone, 'package-lock.json')) ? ['ci'] : ['install'];
-      console.log(`# fresh clone: npm ${installer[0]} in ${clone} (this can take a few minutes)`);
+      console.log(`fresh clone: npm ${installer[0]} in ${clone} (this can take a few minutes)`);
       const started = Date.now();
       await run('npm', [...installer, '--no-audit', '--no-fund'], clone, INSTALL_TIMEOUT_MS);
-      console.log(`# fresh clone: installed in ${Math.round((Date.now() - started) / 1000)} s; npm start`);
+      console.log(`fresh clone: installed in ${Math.round((Date.now() - started) / 1000)} s; npm start`);
 
       const port = await freePort();
       base = `http://127.0.0.1:${port}`;

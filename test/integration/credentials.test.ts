@@ -43,8 +43,6 @@ async function refusedWithinDeadline(api: Api, token: string, what: string): Pro
 for (const { database, skip } of await databases()) {
   describe(`credential events (${database})`, { skip }, () => {
     const shared = sharedServer(database);
-    // server-bugs.md #1: on PostgreSQL the deletion notice's version overflows an int4 column.
-    const deletionBug = database === 'postgres' ? 'server bug: DELETE /auth/me answers 500 on PostgreSQL (server-bugs.md #1)' : undefined;
 
     describe('logout-all', () => {
       it("ends every refresh token of the user, and only that user's", async () => {
@@ -178,7 +176,7 @@ for (const { database, skip } of await databases()) {
         assertTokenResponse(await shared.api.login(username, password), 200, username);
       });
 
-      it('answers 204, then the tokens are refused, refresh fails and login is 401', { todo: deletionBug }, async () => {
+      it('answers 204, then the tokens are refused, refresh fails and login is 401', async () => {
         const username = uniqueName('del');
         const password = uniquePassword();
         const session = await shared.api.session(username, password);
@@ -196,7 +194,7 @@ for (const { database, skip } of await databases()) {
         assertError(await shared.api.login(username, password), 401, 'invalid_credentials');
       });
 
-      it('frees the username for a new account with a new id, which the old tokens cannot reach', { todo: deletionBug }, async () => {
+      it('frees the username for a new account with a new id, which the old tokens cannot reach', async () => {
         const username = uniqueName('del-reuse');
         const password = uniquePassword();
         const old = await shared.api.session(username, password);

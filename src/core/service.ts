@@ -22,7 +22,7 @@ import type { LoginThrottle } from './limits/index.js';
 import type { PasswordHasher } from './password.js';
 import { DELETED_VERSION, type RevocationFeed } from './revocations.js';
 import type { SessionInfo, SessionStrategy, SessionTokens } from './sessions/types.js';
-import { checkPassword, checkUsername, PASSWORD_MAX } from './validate.js';
+import { checkPassword, checkUsername, isPossibleUsername, PASSWORD_MAX } from './validate.js';
 
 /** Who is asking: the client address (for throttling) and user agent. */
 export interface RequestContext {
@@ -68,6 +68,8 @@ export interface AuthServiceOptions {
   readonly onEvent?: (event: AuthEvent) => void;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Slack added to revocation notices so a token verified with leeway is still covered. */
 const REVOCATION_SLACK_SECONDS = 60;
 
@@ -108,8 +110,7 @@ export class AuthService {
 
   /** Exchanges a valid refresh token for a new access token and the session's next refresh token. */
   async refresh(refreshToken: string, _ctx: RequestContext): Promise<Grant> {
-    const userId = this.#o.sessions.subjectOf(refreshToken);
-    const user = userId === undefined ? undefined : await this.#o.store.findUserById(userId);
+    const user = await this.#refreshTokenUser(refreshToken);
     if (!user || user.suspended) return this.#refreshFailed(user ? 'suspended' : 'unknown_user');
     let tokens: SessionTokens;
     try {
@@ -129,8 +130,7 @@ export class AuthService {
    */
   async logout(refreshToken: string | undefined): Promise<void> {
     if (refreshToken === undefined) return;
-    const userId = this.#o.sessions.subjectOf(refreshToken);
-    const user = userId === undefined ? undefined : await this.#o.store.findUserById(userId);
+    const user = await this.#refreshTokenUser(refreshToken);
     if (!user) return;
     try {
       if (await this.#o.sessions.end(user, refreshToken)) this.#emit({ type: 'logout', userId: user.id });
@@ -253,6 +253,13 @@ export class AuthService {
     }
   }
 
+  /** The user a refresh token names (unverified: the strategy verifies under that user's key). */
+  async #refreshTokenUser(refreshToken: string): Promise<UserRecord | undefined> {
+    const userId = this.#o.sessions.subjectOf(refreshToken);
+    // Ids are UUIDs: anything else in an unverified token never reaches the database.
+    return userId !== undefined && UUID.test(userId) ? this.#o.store.findUserById(userId) : undefined;
+  }
+
   async #userNamed(username: string): Promise<UserRecord> {
     const user = await this.#o.store.findUserByUsername(username);
     if (!user) throw notFound(`There is no user named ${JSON.stringify(username)}.`);
@@ -280,7 +287,7 @@ export class AuthService {
         throw rateLimited(decision.retryAfter);
       }
     }
-    const user = await this.#o.store.findUserByUsername(username);
+    const user = isPossibleUsername(username) ? await this.#o.store.findUserByUsername(username) : undefined;
     const result = user
       ? await this.#o.hasher.verify(user.passwordHash, password)
       : { ok: await this.#o.hasher.verifyDummy(password), needsRehash: false };

@@ -22,6 +22,14 @@ export function checkUsername(username: string, mode: 'signup' | 'login'): void 
   }
 }
 
+/**
+ * Whether an account could have this username. Login looks up only such names: the others fail
+ * like any unknown user, and never reach the database (PostgreSQL text cannot even hold NUL).
+ */
+export function isPossibleUsername(username: string): boolean {
+  return USERNAME_ALPHABET.test(username);
+}
+
 /** Throws 400 unless `password` is 8–1024 code points after NFKC normalisation. */
 export function checkPassword(password: string, field = 'password'): void {
   // Bound the work before normalising: NFKC can expand, but never shrinks below a quarter.

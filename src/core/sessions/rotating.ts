@@ -15,6 +15,7 @@ import { invalidRefreshToken, notFound } from '../errors.js';
 import { nextExpiry, type SessionInfo, type SessionStrategy, type SessionTokens, type StrategyDeps } from './types.js';
 
 const TYP = 'hush-rrt+jwt';
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Compare-and-swap attempts before giving up on a session that keeps moving under us. */
 const MAX_ATTEMPTS = 5;
 
@@ -64,7 +65,8 @@ export function rotatingSessions({ codec, policy, store, revokeAccess, onReuse }
         userId: user.id,
         createdAt: new Date(now),
         expiresAt: new Date(exp * 1000),
-        userAgent: origin.userAgent?.slice(0, 512) ?? null,
+        // Printable text only, bounded: it is shown back to the user in the session list.
+        userAgent: origin.userAgent?.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 512) ?? null,
         address: origin.address,
       });
       return tokensFor(user, session, 0);
@@ -129,7 +131,8 @@ export function rotatingSessions({ codec, policy, store, revokeAccess, onReuse }
     },
 
     async endById(user, sid) {
-      const session = await store.findSession(sid);
+      // Session ids are base64url; anything else is unknown without asking the database.
+      const session = SESSION_ID.test(sid) ? await store.findSession(sid) : undefined;
       if (!live(session, user)) throw notFound('There is no such session.');
       await endSession(session);
     },

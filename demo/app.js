@@ -89,7 +89,7 @@ let ticker = 0;
 
 function claimsOf(jwt) {
   try {
-    return JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return JSON.parse(window.atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
   } catch {
     return {};
   }

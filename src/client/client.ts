@@ -289,7 +289,10 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
   for (const type of WAKE_EVENTS) globalThis.addEventListener?.(type, check);
 
   const ready = new Promise<void>((resolve) => {
-    if (!readHint()) return resolve((state = 'anonymous') && undefined);
+    if (!readHint()) {
+      state = 'anonymous'; // no session to restore: no request
+      return resolve();
+    }
     const timeout = setTimeout(resolve, 15_000);
     void refresh().then(() => resolve(clearTimeout(timeout)));
   });

@@ -9,7 +9,6 @@ import type { TestServer } from '../helpers/server.js';
 import { appOrigin, artifacts, assertNoTokenStored, buildClient, counter, launch, root, signUp, skipReason, startAttackerSite, waitForView } from './browser.js';
 
 const PASSWORD = 'correct horse battery staple';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Scenario 8: screenshots of the demo as test artifacts; the signed-in one also becomes docs/demo.png. */
 async function screenshot(page: Page, name: string): Promise<void> {

@@ -21,12 +21,19 @@
  * SECONDS each at -c CONNECTIONS, in an order that alternates by round. A server's ratio is the
  * median over rounds of refresh req/s ÷ private req/s within the round (neighbouring runs share
  * whatever else the machine was doing).
+ *
+ * CPU: beside req/s, each run reports the CPU time per response spent by the hush process and, on
+ * PostgreSQL, by the database's backend processes serving it (from /proc). On a machine shared with
+ * other work, req/s moves with whatever else runs; CPU per request much less, so the CPU-based ratio
+ * (private µs/req ÷ refresh µs/req) is printed as a cross-check, with how busy the rest of the
+ * machine was ("others CPU %", in % of one core).
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon, { type Options } from 'autocannon';
+import pg from 'pg';
 import { startServer, type TestServer } from '../test/helpers/server.js';
-import { machineBusySeconds, pin } from './lib/children.js';
+import { cpuSeconds, machineBusySeconds, pin } from './lib/children.js';
 import { signUp } from './lib/hush-session.js';
 import { fmt, median, percentile, table } from './lib/stats.js';
 
@@ -38,6 +45,10 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const SPARE_SESSIONS = 8;
 const SERVER_CPU = 0;
 const LOADGEN_CPU = 1;
+/** `BENCH_PIN=off` leaves every process free to run on any core. */
+const PIN = process.env['BENCH_PIN'] !== 'off';
+/** `BENCH_ONLY=rotating/sqlite,stateless/postgres` narrows the run to those servers. */
+const ONLY = (process.env['BENCH_ONLY'] ?? '').split(',').filter((s) => s.length > 0);
 
 type Strategy = 'stateless' | 'rotating';
 type Database = 'sqlite' | 'postgres';
@@ -53,6 +64,18 @@ interface Target {
   readonly server: TestServer;
   readonly accessToken: string;
   readonly slots: Slot[];
+  /** PostgreSQL: a connection to the server's database, to find the backends serving it. */
+  readonly pg?: pg.Client;
+}
+
+/** A run, with the CPU it cost. */
+interface Sample extends Run {
+  /** hush process CPU time per response, µs. */
+  readonly hushUs: number;
+  /** PostgreSQL backends' CPU time per response (0 on SQLite), µs. */
+  readonly pgUs: number;
+  /** CPU used meanwhile by everything else on the machine, in % of one core. */
+  readonly othersPct: number;
 }
 
 interface Run {
@@ -157,6 +180,42 @@ const privateLoad = (t: Target, duration: number): Options => ({
 });
 const refreshLoad = (t: Target, duration: number): Options => ({ url: t.server.url, method: 'POST', connections: CONNECTIONS, duration });
 
+/** The PostgreSQL backend processes connected to `t`'s database (but the one asking). */
+async function backendPids(t: Target): Promise<number[]> {
+  if (!t.pg) return [];
+  const { rows } = await t.pg.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+  return rows.map((r) => r.pid);
+}
+
+const sumCpu = (pids: readonly number[]): number => pids.reduce((n, pid) => n + (cpuSeconds(pid) || 0), 0);
+
+/** Runs `options` against `t` and accounts the CPU the server (and its database backends) spent. */
+async function measure(t: Target, options: Options, slots?: Slot[]): Promise<Sample> {
+  await quiet();
+  const pids0 = await backendPids(t);
+  const pg0 = new Map(pids0.map((pid) => [pid, cpuSeconds(pid) || 0]));
+  const hush0 = cpuSeconds(t.server.process.pid!);
+  const self0 = process.cpuUsage();
+  const busy0 = machineBusySeconds();
+  const t0 = performance.now();
+  const r = await run(options, slots);
+  const elapsed = (performance.now() - t0) / 1000;
+  const busy = machineBusySeconds() - busy0;
+  const selfUsage = process.cpuUsage(self0);
+  const hush = cpuSeconds(t.server.process.pid!) - hush0;
+  // Backends that connected during the run count from zero.
+  const pids1 = await backendPids(t);
+  const pgCpu = sumCpu(pids1) - pids1.reduce((n, pid) => n + (pg0.get(pid) ?? 0), 0);
+  const responses = r.rps * elapsed;
+  const self = (selfUsage.user + selfUsage.system) / 1e6;
+  return {
+    ...r,
+    hushUs: (1e6 * hush) / responses,
+    pgUs: (1e6 * pgCpu) / responses,
+    othersPct: Math.max(0, (100 * (busy - hush - pgCpu - self)) / elapsed),
+  };
+}
+
 /** Waits briefly (within a small budget for the whole run) for other processes to go quiet. */
 let quietBudgetMs = Number(process.env['BENCH_QUIET_WAIT'] ?? 15) * 1000;
 async function quiet(): Promise<void> {
@@ -178,12 +237,14 @@ function warnAbout(r: Run, what: string): void {
 }
 
 const started = performance.now();
-const pinned = pin(process.pid, LOADGEN_CPU);
+const pinned = PIN && pin(process.pid, LOADGEN_CPU);
 const servers: TestServer[] = [];
+const clients: pg.Client[] = [];
 try {
   const targets: Target[] = [];
   for (const database of ['sqlite', 'postgres'] as const) {
     for (const strategy of ['stateless', 'rotating'] as const) {
+      if (ONLY.length > 0 && !ONLY.includes(`${strategy}/${database}`)) continue;
       const server = await startServer({ database, env: { HUSH_RATE_LIMIT: 'off', HUSH_REFRESH_STRATEGY: strategy } });
       servers.push(server);
       // Sign-ups hash passwords: done before pinning, on every core, four at a time.
@@ -191,16 +252,24 @@ try {
       for (let i = 0; i < CONNECTIONS + SPARE_SESSIONS; i += 4) {
         sessions.push(...(await Promise.all([0, 1, 2, 3].map(() => signUp(server.url)))));
       }
+      let client: pg.Client | undefined;
+      if (database === 'postgres') {
+        client = new pg.Client({ connectionString: server.env['DATABASE_URL'] });
+        client.on('error', () => undefined);
+        await client.connect();
+        clients.push(client);
+      }
       targets.push({
         strategy,
         database,
         server,
         accessToken: sessions[0]!.accessToken,
         slots: sessions.map((s) => ({ cookie: s.refreshCookie })),
+        ...(client ? { pg: client } : {}),
       });
     }
   }
-  for (const t of targets) pin(t.server.process.pid!, SERVER_CPU);
+  if (pinned) for (const t of targets) pin(t.server.process.pid!, SERVER_CPU);
 
   console.log(`hush refresh benchmark: ${ROUNDS} rounds × ${SECONDS} s per run, autocannon -c ${CONNECTIONS}, Node ${process.version}`);
   console.log(
@@ -215,20 +284,18 @@ try {
     await run(refreshLoad(t, WARMUP_SECONDS), t.slots);
   }
 
-  const samples = new Map<Target, { priv: Run[]; refresh: Run[] }>(targets.map((t) => [t, { priv: [], refresh: [] }]));
+  const samples = new Map<Target, { priv: Sample[]; refresh: Sample[] }>(targets.map((t) => [t, { priv: [], refresh: [] }]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
       const s = samples.get(t)!;
       const name = `${t.strategy}/${t.database}, round ${round + 1}`;
       const runPrivate = async (): Promise<void> => {
-        await quiet();
-        const r = await run(privateLoad(t, SECONDS));
+        const r = await measure(t, privateLoad(t, SECONDS));
         warnAbout(r, `${name} /api/private`);
         s.priv.push(r);
       };
       const runRefresh = async (): Promise<void> => {
-        await quiet();
-        const r = await run(refreshLoad(t, SECONDS), t.slots);
+        const r = await measure(t, refreshLoad(t, SECONDS), t.slots);
         warnAbout(r, `${name} refresh`);
         s.refresh.push(r);
       };
@@ -243,29 +310,44 @@ try {
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
   }
 
-  const rows = targets.map((t) => {
+  const name = (t: Target): [string, string] => [t.strategy, t.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'];
+  const range = (values: readonly number[], digits: number): string =>
+    `${fmt(median(values), digits)} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
+  const cpu = (r: Sample): number => r.hushUs + r.pgUs;
+  const main = targets.map((t) => {
     const { priv, refresh } = samples.get(t)!;
-    const ratios = refresh.map((r, i) => r.rps / priv[i]!.rps);
-    const sum = (pick: (r: Run) => number): number => refresh.reduce((n, r) => n + pick(r), 0);
     return [
-      `${t.strategy}`,
-      t.database === 'sqlite' ? 'SQLite' : 'PostgreSQL',
+      ...name(t),
       fmt(median(priv.map((r) => r.rps))),
       fmt(median(refresh.map((r) => r.rps))),
-      `${fmt(median(ratios), 3)} (${fmt(Math.min(...ratios), 3)}–${fmt(Math.max(...ratios), 3)})`,
+      range(refresh.map((r, i) => r.rps / priv[i]!.rps), 3),
+      range(refresh.map((r, i) => cpu(priv[i]!) / cpu(r)), 3),
       `${fmt(median(refresh.map((r) => r.p50)), 2)} / ${fmt(median(refresh.map((r) => r.p99)), 2)}`,
-      `${fmt(sum((r) => r.rotated))} / ${fmt(sum((r) => r.notRotated))}`,
-      fmt(sum((r) => r.non2xx + r.errors)),
     ];
   });
-  console.log(`\nMedians over ${ROUNDS} rounds (ratio range over rounds in brackets)\n`);
+  const details = targets.map((t) => {
+    const { priv, refresh } = samples.get(t)!;
+    const sum = (pick: (r: Run) => number): number => refresh.reduce((n, r) => n + pick(r), 0);
+    return [
+      ...name(t),
+      fmt(median(priv.map(cpu)), 1),
+      fmt(median(refresh.map((r) => r.hushUs)), 1),
+      t.database === 'postgres' ? fmt(median(refresh.map((r) => r.pgUs)), 1) : '—',
+      `${fmt(sum((r) => r.rotated))} / ${fmt(sum((r) => r.notRotated))}`,
+      fmt(sum((r) => r.non2xx + r.errors)),
+      fmt(median([...priv, ...refresh].map((r) => r.othersPct))),
+    ];
+  });
+  console.log(`\nRefresh throughput as a ratio to GET /api/private on the same server (medians over ${ROUNDS} rounds; range in brackets)\n`);
   console.log(
-    table(
-      ['strategy', 'database', '/api/private req/s', 'refresh req/s', 'refresh / private', 'refresh p50 / p99 ms', 'new cookie / not', 'refresh non-2xx'],
-      rows,
-    ),
+    table(['strategy', 'database', '/api/private req/s', 'refresh req/s', 'refresh / private (req/s)', 'refresh / private (CPU)', 'refresh p50 / p99 ms'], main),
+  );
+  console.log(`\nCPU per response (µs; hush process, and PostgreSQL backends), responses, machine noise\n`);
+  console.log(
+    table(['strategy', 'database', 'private µs/req', 'refresh µs/req hush', 'refresh µs/req PG', 'new cookie / not', 'refresh non-2xx', 'others CPU %'], details),
   );
   console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; total time ${fmt((performance.now() - started) / 1000)} s`);
 } finally {
+  await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   await Promise.all(servers.map((s) => s.close()));
 }

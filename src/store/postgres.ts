@@ -2,20 +2,32 @@
  * PostgreSQL through a pg Pool, for several instances sharing one database.
  *
  * Failure behaviour: an unreachable database makes operations reject (a refused connection at
- * once; a silent one after {@link CONNECT_TIMEOUT_MS}), and a connection that breaks while idle
- * or between queries is discarded, never left to crash the process with an unhandled 'error'.
+ * once; a silent one after {@link CONNECT_TIMEOUT_MS}); a query on a connection that went silent
+ * mid-way rejects after {@link QUERY_TIMEOUT_MS} and the connection is discarded; a connection that
+ * breaks while idle or between queries is discarded, never left to crash the process with an
+ * unhandled 'error'. So a partition gives prompt 503s, and the instance recovers by itself.
  */
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Engine, LockName } from './engine.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 import type { Store } from './types.js';
 
 /** How long to wait for a connection (a new one, or a free one from the pool). */
-const CONNECT_TIMEOUT_MS = 5000;
+const CONNECT_TIMEOUT_MS = 2000;
 /** Server-side cap on any one statement, waits for locks included. Auth queries take ms. */
-const STATEMENT_TIMEOUT_MS = 10_000;
+const STATEMENT_TIMEOUT_MS = 4000;
+/**
+ * Client-side cap on waiting for an answer. The server-side timeout cannot help when the server
+ * never sees the query (a partition, a vanished host): without this a pooled connection would
+ * wait forever, and with it every request that drew it.
+ */
+const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 1000;
+/** How long an unused pooled connection is kept. */
+const IDLE_TIMEOUT_MS = 2000;
+/** How often the LISTEN connection proves it is alive (it otherwise only ever receives). */
+const LISTEN_HEARTBEAT_MS = 5000;
 /** Ends a session stuck inside a transaction, so it cannot hold the store's locks for long. */
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 
@@ -58,7 +70,21 @@ async function listen(url: string, onChange: () => void, onError: (error: Error)
       onChange();
     } catch (error) {
       reconnect(error as Error);
+      return;
     }
+    // A listener only receives, so a silent network would go unnoticed: ask for an answer now and then.
+    const heartbeat = setInterval(() => {
+      if (client !== next) {
+        clearInterval(heartbeat);
+        return;
+      }
+      next.query({ text: 'select 1', query_timeout: QUERY_TIMEOUT_MS } as pg.QueryConfig).catch((error: unknown) => {
+        clearInterval(heartbeat);
+        destroy(next);
+        reconnect(error as Error);
+      });
+    }, LISTEN_HEARTBEAT_MS);
+    heartbeat.unref();
   };
   await connect();
   return {
@@ -67,6 +93,36 @@ async function listen(url: string, onChange: () => void, onError: (error: Error)
       if (retry) clearTimeout(retry);
       await client?.end().catch(() => undefined);
     },
+  };
+}
+
+/** Ends a connection at once, even one whose peer went silent (end() would wait on it). */
+function destroy(client: pg.Client | pg.PoolClient): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/**
+ * The pool as Kysely sees it, discarding any connection whose query timed out: that connection's
+ * protocol state is unknown (the answer may still arrive), so it must never serve another query.
+ */
+function discardingTimedOut(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let timedOut = false;
+      return {
+        query: ((text: string, parameters: unknown[]) =>
+          client.query(text, parameters).catch((error: unknown) => {
+            if (error instanceof Error && error.message === 'Query read timeout') timedOut = true;
+            throw error;
+          })) as unknown as PostgresPoolClient['query'],
+        release(discard?: boolean) {
+          if (timedOut) destroy(client);
+          client.release(timedOut || discard === true);
+        },
+      };
+    },
+    end: () => pool.end(),
   };
 }
 
@@ -145,6 +201,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     max: options.max ?? 10,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+    // Idle connections are closed soon: after a partition, the ones opened before it must not
+    // linger in the pool and cost a query timeout each before the instance is itself again.
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
     keepAlive: true,
     application_name: 'hush',
@@ -157,5 +217,5 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // anyway (its next query rejects, and the pool discards it on release), and an idle client's
   // error already reaches `onError` through the pool.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), postgresEngineFor(url, onError));
+  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingTimedOut(pool) }) }), postgresEngineFor(url, onError));
 }

@@ -145,6 +145,7 @@ describe('kill -9 of one of 3 rotating instances during a refresh load', { skip:
       assert.deepEqual(client.failures, [], `client ${i} failed`);
       assert.ok(client.refreshesAfterKill > 0, `client ${i} refreshed after the kill`);
     }
+    assert.ok(clients.some((c) => c.networkErrors > 0), 'some requests met the killed instance (and were retried elsewhere)');
   });
 
   it("every session row is live and its counter equals the rotations its client saw", async () => {
@@ -287,7 +288,7 @@ describe('a silent database (packets dropped: nothing refused, nothing answered)
     await proxy.stop();
   });
 
-  it('requests that need the database answer 503 unavailable within 10 s: none hangs', { todo: SILENT_BUG }, async () => {
+  it('requests that need the database answer 503 unavailable within 10 s: none hangs', async () => {
     // Open connections sit idle in the pool, as on any busy instance: the silence must not trap requests on them.
     await Promise.all(Array.from({ length: 6 }, () => api().send('GET', '/readyz')));
     proxy.freeze();
@@ -319,7 +320,7 @@ describe('a silent database (packets dropped: nothing refused, nothing answered)
     assert.equal(reply?.status, 200);
   });
 
-  it('once the database answers again, a suspension made then applies within 2 s', { todo: SILENT_BUG }, async () => {
+  it('once the database answers again, a suspension made then applies within 2 s', async () => {
     proxy.thaw();
     const cli = await runCli(['user', 'suspend', victim.username], { env: { ...get().env, DATABASE_URL: get().databaseUrl } });
     assert.equal(cli.code, 0, `hush user suspend failed: ${cli.stderr}`);

@@ -263,7 +263,6 @@ describe('a database outage (PostgreSQL behind a proxy the test cuts)', { skip: 
   });
 });
 
-const SILENT_BUG = 'server bug: queries on pooled connections have no client-side timeout, so a silent database hangs requests and the revocation feed for good (server-bugs.md #7)';
 
 describe('a silent database (packets dropped: nothing refused, nothing answered)', { skip: skipOutage }, () => {
   const proxy = new TcpProxy({ host: '127.0.0.1', port: 5432 });

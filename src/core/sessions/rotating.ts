@@ -16,6 +16,11 @@ import { nextExpiry, type SessionInfo, type SessionStrategy, type SessionTokens,
 
 const TYP = 'hush-rrt+jwt';
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `text` without control characters (which PostgreSQL text may not even hold). */
+function printable(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : [...text].filter((c) => c >= ' ' && c !== '\u007f').join('');
+}
 /** Compare-and-swap attempts before giving up on a session that keeps moving under us. */
 const MAX_ATTEMPTS = 5;
 
@@ -66,7 +71,7 @@ export function rotatingSessions({ codec, policy, store, revokeAccess, onReuse }
         createdAt: new Date(now),
         expiresAt: new Date(exp * 1000),
         // Printable text only, bounded: it is shown back to the user in the session list.
-        userAgent: origin.userAgent?.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 512) ?? null,
+        userAgent: printable(origin.userAgent)?.slice(0, 512) ?? null,
         address: origin.address,
       });
       return tokensFor(user, session, 0);

@@ -33,8 +33,8 @@ import { signUp } from './lib/hush-session.js';
 import { runLoad, type LoadOptions, type LoadResult } from './lib/load.js';
 import { fmt, median, table } from './lib/stats.js';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
 const STORM_CONNECTIONS = Number(process.env['BENCH_STORM_CONNECTIONS'] ?? 16);

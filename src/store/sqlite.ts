@@ -6,8 +6,10 @@
  * - `synchronous = FULL`: every commit is synced before it is acknowledged, so not even an
  *   operating-system crash or power loss can roll a committed transaction back. For an auth
  *   server that matters: a lost credential-version bump (password change, suspension,
- *   logout-all) would revive the refresh tokens it ended. Writes are rare here (stateless
- *   refresh only reads), so the fsync per commit (about 0.6 ms measured here) is cheap.
+ *   logout-all) would revive the refresh tokens it ended. With the stateless strategy writes
+ *   are rare (a refresh only reads), so the fsync per commit (about 0.6 ms measured here) is
+ *   cheap. With `rotating`, every refresh commits: a few hundred to a few thousand refreshes a
+ *   second on this machine's disk, which is why a busy rotating deployment belongs on PostgreSQL.
  * - `busy_timeout = 5000`: another process holding the write lock (the CLI next to a running
  *   server) makes a writer wait up to 5 s instead of failing at once.
  * - `foreign_keys = ON`: SQLite leaves them off by default; later tables rely on them.

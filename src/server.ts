@@ -147,7 +147,11 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
   const metrics = config.metricsPort === undefined ? undefined : new Metrics();
   const core = await openCore(config, options, {
     metrics,
-    onEvent: (event) => log?.info({ event: event.type, ...eventFields(event) }, 'auth event'),
+    // Routine successes are per-request noise (debug); failures and credential events are the audit trail (info).
+    onEvent: (event) => {
+      const level = ROUTINE_EVENTS.has(event.type) ? 'debug' : 'info';
+      log?.[level]({ event: event.type, ...eventFields(event) }, 'auth event');
+    },
     onError: (error) => log?.warn({ code: (error as { code?: unknown }).code }, 'revocation feed: polling failed'),
   });
   const app = await buildApp({
@@ -186,6 +190,8 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
     },
   };
 }
+
+const ROUTINE_EVENTS = new Set<AuthEvent['type']>(['login', 'refresh', 'logout']);
 
 function eventFields(event: AuthEvent): Record<string, string> {
   const fields: Record<string, string> = {};

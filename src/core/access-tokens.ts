@@ -4,6 +4,22 @@
  * verified-token cache, and retired HS256 secrets tried only after the current one fails.
  */
 import { randomBytes } from 'node:crypto';
+
+/** Entropy drawn in bulk: one system call per 256 token ids instead of one each. */
+const ID_BYTES = 12;
+const POOL_SIZE = ID_BYTES * 256;
+let pool = randomBytes(POOL_SIZE);
+let offset = 0;
+
+/** A random 96-bit token id, base64url. */
+function randomId(): string {
+  if (offset + ID_BYTES > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    offset = 0;
+  }
+  offset += ID_BYTES;
+  return pool.toString('base64url', offset - ID_BYTES, offset);
+}
 import {
   createSigner,
   createVerifier,
@@ -109,7 +125,7 @@ export class AccessTokens {
       client_id: this.#options.clientId,
       iat,
       exp: iat + this.ttl,
-      jti: randomBytes(12).toString('base64url'),
+      jti: randomId(),
       sid,
       preferred_username: user.username,
       ver: user.credentialVersion,

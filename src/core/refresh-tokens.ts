@@ -10,10 +10,18 @@
  * the other's (nor for an access token, which is signed under another secret and `typ`).
  */
 import { createHmac } from 'node:crypto';
-import { decode, importSecret, signJws, verifyJws, type JwtKey } from '../jwt/index.js';
+import { createVerifier, importSecret, signJws, type JwtKey, type JwtPayload } from '../jwt/index.js';
 import { invalidRefreshToken } from './errors.js';
 
 const KEY_LABEL = 'hush refresh key v1';
+/** Credential states whose derived key and verifiers are kept (a refresh derives none then). */
+const KEY_CACHE_SIZE = 10_000;
+
+/** A derived key with the verifiers compiled for it, one per token type. */
+interface DerivedKey {
+  readonly key: JwtKey;
+  readonly verifiers: Map<string, (token: string) => JwtPayload>;
+}
 
 /** The parts of a user the refresh key is derived from. */
 export interface CredentialState {
@@ -25,53 +33,73 @@ export interface CredentialState {
 /** Signs and verifies refresh tokens under per-user derived keys. */
 export class RefreshTokenCodec {
   readonly #secret: Buffer;
+  /** Insertion-ordered, so the oldest entry is the first to go. */
+  readonly #keys = new Map<string, DerivedKey>();
+  readonly #clock: () => number;
 
-  constructor(refreshSecret: string) {
+  constructor(refreshSecret: string, clock: () => number = Date.now) {
     this.#secret = Buffer.from(refreshSecret, 'utf8');
+    this.#clock = clock;
   }
 
   /** Derives the user's current refresh key. */
   keyFor(user: CredentialState): JwtKey {
-    const mac = createHmac('sha256', this.#secret);
+    return this.#derived(user).key;
+  }
+
+  #derived(user: CredentialState): DerivedKey {
     // Length-prefixed fields: no two states can serialise to the same input.
-    for (const part of [KEY_LABEL, user.id, user.salt, String(user.credentialVersion)]) {
-      mac.update(`${part.length}:${part};`);
+    const input = [KEY_LABEL, user.id, user.salt, String(user.credentialVersion)].map((part) => `${part.length}:${part};`).join('');
+    let derived = this.#keys.get(input);
+    if (derived === undefined) {
+      const key = importSecret(createHmac('sha256', this.#secret).update(input).digest(), 'HS256');
+      derived = { key, verifiers: new Map() };
+      if (this.#keys.size >= KEY_CACHE_SIZE) this.#keys.delete(this.#keys.keys().next().value!);
+      this.#keys.set(input, derived);
     }
-    return importSecret(mac.digest(), 'HS256');
+    return derived;
   }
 
   /** Signs `claims` (which must include `sub`) for `user`. Deterministic: equal inputs, equal bytes. */
   sign(user: CredentialState, typ: string, claims: Readonly<Record<string, unknown>>): string {
-    return signJws(JSON.stringify(claims), this.keyFor(user), { typ });
+    return signJws(JSON.stringify(claims), this.#derived(user).key, { typ });
   }
 
   /**
-   * Reads the user id from a token of type `typ` without trusting it, to find whose key to verify
-   * with. Undefined for anything that is not shaped like such a token.
+   * Reads the user id from a token without trusting it, to find whose key to verify with.
+   * Deliberately lenient (verification is strict): undefined for anything without a string `sub`.
    */
-  peekSubject(token: string, typ: string): string | undefined {
+  peekSubject(token: string): string | undefined {
+    const first = token.indexOf('.');
+    const second = token.indexOf('.', first + 1);
+    if (first < 1 || second < 0 || second - first > 2048) return undefined;
     try {
-      const { header, payload } = decode(token);
-      if (header['typ'] !== typ || typeof payload !== 'object' || payload === null) return undefined;
-      return typeof payload.sub === 'string' ? payload.sub : undefined;
+      const payload: unknown = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8'));
+      const sub = typeof payload === 'object' && payload !== null ? (payload as { sub?: unknown }).sub : undefined;
+      return typeof sub === 'string' ? sub : undefined;
     } catch {
       return undefined;
     }
   }
 
-  /** Verifies `token` of type `typ` under `user`'s current key; throws 401 `invalid_refresh_token` otherwise. */
+  /**
+   * Verifies `token` of type `typ` under `user`'s current key (signature, `typ`, and `exp` when
+   * present); throws 401 `invalid_refresh_token` otherwise.
+   */
   verify(token: string, user: CredentialState, typ: string): Readonly<Record<string, unknown>> {
-    let claims: unknown;
+    const derived = this.#derived(user);
+    let verifier = derived.verifiers.get(typ);
+    if (verifier === undefined) {
+      verifier = createVerifier({ keys: derived.key, algorithms: ['HS256'], typ, requiredClaims: ['sub'], clock: this.#clock });
+      derived.verifiers.set(typ, verifier);
+    }
+    let claims: JwtPayload;
     try {
-      const { header, payload } = verifyJws(token, { keys: this.keyFor(user), algorithms: ['HS256'] });
-      if (header['typ'] !== typ) throw invalidRefreshToken();
-      claims = JSON.parse(Buffer.from(payload).toString('utf8'));
+      claims = verifier(token);
     } catch {
       throw invalidRefreshToken();
     }
-    if (typeof claims !== 'object' || claims === null || (claims as { sub?: unknown }).sub !== user.id) {
-      throw invalidRefreshToken();
-    }
-    return claims as Readonly<Record<string, unknown>>;
+    if (claims.sub !== user.id) throw invalidRefreshToken();
+    return claims;
   }
 }

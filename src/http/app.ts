@@ -84,8 +84,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   options.metrics?.instrument(app);
   app.setNotFoundHandler((_request, reply) => sendAuthError(reply, new AuthError('not_found', 404, 'No such route.')));
 
-  // Parsing is on demand (hook off): only refresh, logout and server-side refresh read the cookie.
-  await app.register(fastifyCookie, { hook: false });
+  // Parsing is on demand (hook off). The plugin's reply hook is registered only where cookies are
+  // set: around /auth, or everywhere in server-refresh mode (which sets them on any guarded route).
+  if (config.serverRefresh) await app.register(fastifyCookie, { hook: false });
   // Without allowed origins CORS has nothing to answer: no hook at all on the request path.
   if (allowedOrigins.size > 0) {
     await app.register(fastifyCors, {
@@ -127,7 +128,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
 
-  await app.register(authRoutes, { prefix: '/auth', config, service, cookie, guard, limiter: options.limiter });
+  await app.register(
+    async (auth) => {
+      if (!config.serverRefresh) await auth.register(fastifyCookie, { hook: false });
+      await auth.register(authRoutes, { config, service, cookie, guard, limiter: options.limiter });
+    },
+    { prefix: '/auth' },
+  );
 
   app.get(
     '/api/private',

@@ -59,7 +59,7 @@ export function rotatingSessions({ codec, policy, store, revokeAccess, onReuse }
 
   return {
     kind: 'rotating',
-    subjectOf: (token) => codec.peekSubject(token, TYP),
+    subjectOf: (token) => codec.peekSubject(token),
 
     async start(user, origin) {
       const now = policy.clock();

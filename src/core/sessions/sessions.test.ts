@@ -12,9 +12,9 @@ import { RefreshTokenCodec } from '../refresh-tokens.js';
 import { rotatingSessions, statelessSessions } from './index.js';
 import type { SessionPolicy } from './types.js';
 
-const codec = new RefreshTokenCodec('refresh-secret-refresh-secret-refresh-secret');
-const origin = { address: '192.0.2.7', userAgent: 'spec' };
 let now = Date.now();
+const codec = new RefreshTokenCodec('refresh-secret-refresh-secret-refresh-secret', () => now);
+const origin = { address: '192.0.2.7', userAgent: 'spec' };
 const policy: SessionPolicy = { refreshTtl: 3600, sessionMax: 7200, reuseGrace: 10, clock: () => now };
 
 let dir: string;

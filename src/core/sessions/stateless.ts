@@ -37,7 +37,7 @@ export function statelessSessions({ codec, policy }: StrategyDeps): SessionStrat
 
   return {
     kind: 'stateless',
-    subjectOf: (token) => codec.peekSubject(token, TYP),
+    subjectOf: (token) => codec.peekSubject(token),
     async start(user) {
       const tokens = issue(user, randomBytes(16).toString('base64url'), Math.floor(policy.clock() / 1000));
       if (!tokens) throw invalidRefreshToken();

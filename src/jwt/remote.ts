@@ -238,10 +238,11 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): ((token: s
         cachedGeneration = jwks.generation;
       }
       if (typeof token === 'string' && token.length <= maxTokenLength) {
-        const hit = cache.get(token);
-        if (hit !== undefined) {
+        const signature = token.slice(token.lastIndexOf('.') + 1);
+        const hit = cache.get(signature);
+        if (hit !== undefined && hit.token === token) {
           if (now >= hit.from && now < hit.until) return hit.payload;
-          cache.delete(token);
+          cache.delete(signature);
         }
       }
     }
@@ -269,7 +270,7 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): ((token: s
         cachedGeneration = jwks.generation;
       }
       const { from, until } = claims.window(frozen);
-      cache.set(token, { payload: frozen, from, until });
+      cache.set(token.slice(token.lastIndexOf('.') + 1), { token, payload: frozen, from, until });
     }
     return frozen;
   }

@@ -173,6 +173,17 @@ describe('keys and rotation', () => {
 });
 
 describe('the verified-token cache', () => {
+  it("is never fooled by a forged token that borrows a cached token's signature", () => {
+    nowMs = T * 1000;
+    const verify = createVerifier({ keys: key, algorithms: ['HS256'], cache: { max: 10 }, clock });
+    const token = sign(claims);
+    verify(token);
+    const [header, , signature] = token.split('.');
+    const forgedPayload = Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url');
+    assert.throws(() => verify(`${header}.${forgedPayload}.${signature}`), JwsSignatureInvalidError);
+    assert.equal(verify(token).sub, 'u1', 'and the real token still verifies from the cache');
+  });
+
   it('returns the same frozen object on a hit', () => {
     nowMs = T * 1000;
     const verify = createVerifier({ keys: key, algorithms: ['HS256'], cache: { max: 10 }, clock });

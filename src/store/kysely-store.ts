@@ -2,7 +2,7 @@
  * The Store over Kysely, written once for SQLite and PostgreSQL. What differs between the
  * engines comes in through {@link Engine}; everything else here is portable SQL.
  */
-import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Engine, UniqueIndex } from './engine.js';
 import { runMigrations } from './migrations.js';
 import type { Database, RevocationsTable, SessionsTable, SigningKeysTable, UsersTable } from './schema.js';
@@ -103,6 +103,7 @@ export class KyselyStore implements Store {
   readonly #engine: Engine;
   readonly #release: () => Promise<void>;
   #closed = false;
+  #userById: CompiledQuery<Selectable<UsersTable>> | undefined;
 
   /**
    * `release` is called once, by {@link KyselyStore.close}; by default it destroys `db`. (SQLite
@@ -176,7 +177,10 @@ export class KyselyStore implements Store {
 
   /** @inheritDoc */
   async findUserById(id: string): Promise<UserRecord | undefined> {
-    const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    // Every refresh runs this: compiled once, then only its parameter changes.
+    this.#userById ??= this.#db.selectFrom('users').selectAll().where('id', '=', '').compile();
+    const { rows } = await this.#db.executeQuery<Selectable<UsersTable>>({ ...this.#userById, parameters: [id] });
+    const row = rows[0];
     return row && toUser(row);
   }
 

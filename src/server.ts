@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { HushConfig } from './config.js';
 import { AccessTokens, type ClaimsHook } from './core/access-tokens.js';
 import { keyRepository, loadSecrets, loadSigningKeys, previousKeys } from './core/keys.js';
@@ -21,6 +21,7 @@ import { RevocationFeed } from './core/revocations.js';
 import { createSessionStrategy } from './core/sessions/index.js';
 import { AuthService, type AuthEvent } from './core/service.js';
 import { buildApp } from './http/app.js';
+import { createLogger, type Logger } from './http/log.js';
 import { Metrics } from './http/metrics.js';
 import { crossSiteOrigins } from './http/origins.js';
 import { openStore } from './store/index.js';
@@ -34,8 +35,8 @@ export interface HushOptions {
   readonly clientId?: string;
   /** Password hashing parameters and concurrency. */
   readonly hashing?: PasswordHasherOptions;
-  /** Fastify's logger option (default: pino at the configured level, secrets redacted). */
-  readonly logger?: FastifyServerOptions['logger'];
+  /** A pino logger to use, or false for none (default: pino at the configured level, secrets redacted). */
+  readonly logger?: Logger | false;
   /** Verified-token cache size (0 turns it off). Default 10 000. */
   readonly tokenCacheSize?: number;
 }
@@ -46,6 +47,8 @@ export interface Hush {
   readonly service: AuthService;
   readonly store: Store;
   readonly config: HushConfig;
+  /** The server's log (pino). */
+  readonly log: Logger;
   /** Listens on the configured host and port (and the metrics port, when on); resolves to the URL. */
   listen(): Promise<string>;
   /** Stops accepting requests, lets the running ones finish, and closes everything. */
@@ -142,17 +145,16 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
 
 /** Builds a hush server for `config` (not yet listening; `listen()` starts it and the metrics port). */
 export async function createHush(config: HushConfig, options: HushOptions = {}): Promise<Hush> {
-  // The app's logger exists only once the app is built; events before that go unlogged.
-  let log: FastifyInstance['log'] | undefined = undefined;
+  const log = options.logger === false ? createLogger('silent') : (options.logger ?? createLogger(config.logLevel));
   const metrics = config.metricsPort === undefined ? undefined : new Metrics();
   const core = await openCore(config, options, {
     metrics,
     // Routine successes are per-request noise (debug); failures and credential events are the audit trail (info).
     onEvent: (event) => {
       const level = ROUTINE_EVENTS.has(event.type) ? 'debug' : 'info';
-      log?.[level]({ event: event.type, ...eventFields(event) }, 'auth event');
+      log[level]({ event: event.type, ...eventFields(event) }, 'auth event');
     },
-    onError: (error) => log?.warn({ code: (error as { code?: unknown }).code }, 'revocation feed: polling failed'),
+    onError: (error) => log.warn({ code: (error as { code?: unknown }).code }, 'revocation feed: polling failed'),
   });
   const app = await buildApp({
     config,
@@ -160,12 +162,11 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
     store: core.store,
     keys: core.keys,
     limiter: core.limiter,
-    logger: options.logger,
+    log,
     metrics,
   });
-  log = app.log;
   for (const origin of crossSiteOrigins(config)) {
-    app.log.warn({ origin }, 'HUSH_ALLOWED_ORIGINS lists an origin that is not same-site with HUSH_PUBLIC_ORIGIN: the SameSite refresh cookie will not reach it');
+    log.warn({ origin }, 'HUSH_ALLOWED_ORIGINS lists an origin that is not same-site with HUSH_PUBLIC_ORIGIN: the SameSite refresh cookie will not reach it');
   }
   let metricsServer: Server | undefined;
   return {
@@ -173,12 +174,13 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
     service: core.service,
     store: core.store,
     config,
+    log,
     async listen() {
       const url = await app.listen({ port: config.port, host: config.host });
       if (metrics && config.metricsPort !== undefined) {
         metricsServer = await metrics.listen(config.metricsPort, config.host);
         const address = metricsServer.address();
-        app.log.info({ url: `http://${config.host}:${typeof address === 'object' && address ? address.port : config.metricsPort}/metrics` }, 'metrics listening');
+        log.info({ url: `http://${config.host}:${typeof address === 'object' && address ? address.port : config.metricsPort}/metrics` }, 'metrics listening');
       }
       return url;
     },

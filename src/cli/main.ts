@@ -103,10 +103,10 @@ function expectWords(words: readonly string[], count: number, command: string): 
 async function start(config: HushConfig): Promise<number> {
   const hush = await createHush(config);
   const address = await hush.listen();
-  hush.app.log.info({ url: address, strategy: config.refreshStrategy, database: hush.store.kind }, 'hush listening');
+  hush.log.info({ url: address, strategy: config.refreshStrategy, database: hush.store.kind }, 'hush listening');
   await new Promise<void>((resolve) => {
     const stop = (): void => {
-      hush.app.log.info('shutting down: finishing requests in flight');
+      hush.log.info('shutting down: finishing requests in flight');
       resolve();
     };
     process.once('SIGINT', stop);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCors from '@fastify/cors';
 import fastifyStatic from '@fastify/static';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions, type preParsingHookHandler } from 'fastify';
+import Fastify, { type FastifyInstance, type preParsingHookHandler } from 'fastify';
 import type { HushConfig } from '../config.js';
 import { AuthError } from '../core/errors.js';
 import type { RequestLimiter } from '../core/limits/index.js';
@@ -16,7 +16,8 @@ import type { KeySet } from '../jwt/index.js';
 import type { Store } from '../store/types.js';
 import { refreshCookie } from './cookies.js';
 import { checkRequestOrigin } from './csrf.js';
-import { errorHandler, sendAuthError } from './errors.js';
+import { createErrorHandler, sendAuthError } from './errors.js';
+import type { Logger } from './log.js';
 import { createGuard } from './guard.js';
 import type { Metrics } from './metrics.js';
 import { collectOpenApi } from './openapi.js';
@@ -32,24 +33,9 @@ export interface AppOptions {
   readonly limiter?: RequestLimiter | undefined;
   /** Request metrics; undefined when metrics are off. */
   readonly metrics?: Metrics | undefined;
-  /** Fastify's logger option; defaults to pino at `config.logLevel` with secrets redacted. */
-  readonly logger?: FastifyServerOptions['logger'];
+  /** Where errors and warnings go (see log.ts). */
+  readonly log: Logger;
 }
-
-/** Paths that could ever carry a secret in a log line; redacted wherever they appear. */
-export const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
-  '*.password',
-  '*.currentPassword',
-  '*.newPassword',
-  '*.access_token',
-  '*.refreshToken',
-  '*.passwordHash',
-];
 
 const BODY_LIMIT = 16 * 1024;
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -58,9 +44,8 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, service, store, keys } = options;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
-    // No per-request log lines: they would cost more than the request itself on the hot path.
-    logController: new LogController({ disableRequestLogging: true }),
+    // hush logs through its own logger (log.ts); a Fastify logger would cost every request a child logger.
+    logger: false,
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(config.trustProxy),
     // Malformed URLs (`/auth/%zz`) get the contract's error, not Fastify's (which echoes the path).
@@ -68,9 +53,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       sendAuthError(reply, new AuthError('invalid_request', 400, 'The request URL is malformed.'));
     },
     return503OnClosing: true,
-    // Nothing is logged per request, so a per-request child logger (which runs the redactor each
-    // time it is made) would be pure cost on the hot path: requests share the app's logger.
-    childLoggerFactory: (logger) => logger,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   const cookie = refreshCookie(config);
@@ -80,7 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Only JSON bodies exist here; Fastify would otherwise accept text/plain.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(createErrorHandler(options.log));
   options.metrics?.instrument(app);
   app.setNotFoundHandler((_request, reply) => sendAuthError(reply, new AuthError('not_found', 404, 'No such route.')));
 

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, InvalidTokenError, unavailable } from '../core/errors.js';
 import { HashingQueueFullError } from '../core/password.js';
+import type { Logger } from './log.js';
 
 /** The `WWW-Authenticate` challenge of Bearer-protected routes (RFC 6750). */
 export const BEARER_REALM = 'Bearer realm="hush"';
@@ -64,18 +65,20 @@ export function toAuthError(error: unknown): AuthError | undefined {
   return undefined;
 }
 
-/** Fastify error handler: contract errors as they are, unknown ones as an opaque 500, logged without secrets. */
-export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const known = toAuthError(error);
-  if (known) {
-    if (known.status === 503) request.log.warn({ code: errorCode(error) }, 'dependency unavailable');
-    return sendAuthError(reply, known);
-  }
-  request.log.error({ code: errorCode(error), name: error instanceof Error ? error.name : typeof error }, 'unexpected error');
-  return reply
-    .code(500)
-    .header('cache-control', 'no-store')
-    .send({ error: 'server_error', error_description: 'Something went wrong on our side.' });
+/** The Fastify error handler: contract errors as they are, unknown ones as an opaque 500, logged without secrets. */
+export function createErrorHandler(log: Logger) {
+  return function errorHandler(error: unknown, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const known = toAuthError(error);
+    if (known) {
+      if (known.status === 503) log.warn({ code: errorCode(error) }, 'dependency unavailable');
+      return sendAuthError(reply, known);
+    }
+    log.error({ code: errorCode(error), name: error instanceof Error ? error.name : typeof error }, 'unexpected error');
+    return reply
+      .code(500)
+      .header('cache-control', 'no-store')
+      .send({ error: 'server_error', error_description: 'Something went wrong on our side.' });
+  };
 }
 
 function errorCode(error: unknown): string | undefined {

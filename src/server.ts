@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HushConfig } from './config.js';
 import { AccessTokens, type ClaimsHook } from './core/access-tokens.js';
 import { keyRepository, loadSecrets, loadSigningKeys, previousKeys } from './core/keys.js';
+import { startMaintenance } from './core/maintenance.js';
 import {
   createMemoryCounterStore,
   createRedisCounterStore,
@@ -124,6 +125,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       throttle: counters ? new LoginThrottle(counters) : undefined,
       onEvent,
     });
+    const stopMaintenance = startMaintenance(store, (error) => observers.onError?.(error));
     return {
       service,
       store,
@@ -132,6 +134,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       counters,
       limiter: counters ? new RequestLimiter(counters) : undefined,
       async close() {
+        stopMaintenance();
         await feed.stop();
         await counters?.close();
         await store.close();

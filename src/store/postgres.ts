@@ -14,8 +14,20 @@ import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 import type { Store } from './types.js';
 
-/** How long to wait for a connection (a new one, or a free one from the pool). */
+/** How long opening a new connection may take (a silent server must not hold a pool slot long). */
 const CONNECT_TIMEOUT_MS = 2000;
+/**
+ * How long a request may wait for a pooled connection, a free one or a new one. Longer than a
+ * connection attempt: under a burst, waiting in line is normal and must not turn into 503s.
+ */
+const POOL_WAIT_MS = 5000;
+
+/** pg's Client with the short timeout for opening a connection (the pool's own option is the wait). */
+class QuickConnectClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  }
+}
 /** Server-side cap on any one statement, waits for locks included. Auth queries take ms. */
 const STATEMENT_TIMEOUT_MS = 4000;
 /**
@@ -199,7 +211,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: POOL_WAIT_MS,
+    Client: QuickConnectClient,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,
     // Idle connections are closed soon: after a partition, the ones opened before it must not

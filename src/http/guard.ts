@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessClaims } from '../core/access-tokens.js';
 import { InvalidTokenError, missingToken } from '../core/errors.js';
 import type { AuthService } from '../core/service.js';
+import { bearerCandidate, isB64Token } from '../middleware/bearer.js';
 import type { RefreshCookie } from './cookies.js';
 import type { OriginPolicy } from './origins.js';
 
@@ -15,26 +16,6 @@ declare module 'fastify' {
     /** The verified access-token claims of a guarded route. */
     auth: AccessClaims | null;
   }
-}
-
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-/** The token of a `Bearer <token>` Authorization header (RFC 6750 syntax); anything else counts as no token. */
-export function bearerToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  return BEARER.exec(header)?.[1];
-}
-
-/**
- * The fast path's reading of the header: what follows `Bearer ` (any case), unchecked. Only when
- * verification fails does {@link bearerToken} decide between a malformed header (no token) and
- * a bad token — a valid token is of the RFC 6750 syntax anyway.
- */
-function roughBearer(header: string | undefined): string | undefined {
-  if (header === undefined || header.length < 8 || header.charCodeAt(6) !== 32) return undefined;
-  const scheme = header.slice(0, 6);
-  if (scheme !== 'Bearer' && scheme.toLowerCase() !== 'bearer') return undefined;
-  return header.slice(7);
 }
 
 export interface GuardOptions {
@@ -82,28 +63,19 @@ export function createGuard(options: GuardOptions) {
 
   // Callback style so that the common case — a valid token — settles without a promise.
   return function guard(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
-    const header = request.headers.authorization;
-    const rough = roughBearer(header);
-    if (rough !== undefined) {
-      try {
-        request.auth = service.authenticate(rough);
-        done();
-        return;
-      } catch {
-        // decided below, with the header's exact syntax
-      }
-    }
-    const token = bearerToken(header);
+    // The header's exact syntax is checked only when verification fails: a token that verifies is
+    // base64url and dots, which RFC 6750 allows. A malformed header counts as no token at all.
+    const candidate = bearerCandidate(request.headers.authorization);
     let failure: Error;
-    if (token === undefined) {
+    if (candidate === undefined) {
       failure = missingToken();
     } else {
       try {
-        request.auth = service.authenticate(token);
+        request.auth = service.authenticate(candidate);
         done();
         return;
       } catch (error) {
-        failure = error as Error;
+        failure = isB64Token(candidate) ? (error as Error) : missingToken();
         if (!(error instanceof InvalidTokenError && error.problem === 'expired')) {
           done(failure);
           return;

@@ -26,7 +26,9 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', ...files],
+  // A hung test fails after 3 minutes instead of hanging CI, and a file whose tests are done exits
+  // even if something (a browser, a socket) would keep it alive.
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-force-exit', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

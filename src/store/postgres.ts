@@ -29,7 +29,7 @@ class QuickConnectClient extends pg.Client {
   }
 }
 /** Server-side cap on any one statement, waits for locks included. Auth queries take ms. */
-const STATEMENT_TIMEOUT_MS = 4000;
+const STATEMENT_TIMEOUT_MS = 6000;
 /**
  * Client-side cap on waiting for an answer. The server-side timeout cannot help when the server
  * never sees the query (a partition, a vanished host): without this a pooled connection would

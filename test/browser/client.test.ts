@@ -39,7 +39,13 @@ describe('hush/client in chromium (stateless, 5 s access tokens)', { skip: skipR
 
   before(async () => {
     buildClient();
-    [server, browser] = await Promise.all([startServer({ env: { HUSH_ACCESS_TTL: '5s' } }), launch()]);
+    // Settled one by one, so that a browser is closed even when the server fails to start (a
+    // browser left open would keep this process, and the whole suite, alive).
+    const [started, launched] = await Promise.allSettled([startServer({ env: { HUSH_ACCESS_TTL: '5s' } }), launch()]);
+    if (started.status === 'fulfilled') server = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    if (started.status === 'rejected') throw started.reason;
+    if (launched.status === 'rejected') throw launched.reason;
     app = appOrigin(server.url);
   });
 

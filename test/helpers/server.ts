@@ -77,7 +77,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
   };
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hush did not start within 20 s:\n${output}`)), 20_000);
+    // Generous: a loaded CI machine compiling TypeScript on the fly can take a while.
+    const timer = setTimeout(() => reject(new Error(`hush did not start within 60 s:\n${output}`)), 60_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const match = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"hush listening"/.exec(output);

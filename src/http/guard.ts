@@ -8,6 +8,7 @@ import type { AccessClaims } from '../core/access-tokens.js';
 import { InvalidTokenError, missingToken } from '../core/errors.js';
 import type { AuthService } from '../core/service.js';
 import { bearerCandidate, isB64Token } from '../middleware/bearer.js';
+import { requestContext } from './context.js';
 import type { RefreshCookie } from './cookies.js';
 import type { OriginPolicy } from './origins.js';
 
@@ -45,7 +46,7 @@ export function createGuard(options: GuardOptions) {
     const cookie = serverRefresh.cookie.read(request);
     if (cookie === undefined) return undefined;
     try {
-      const grant = await service.refresh(cookie, { address: request.ip, userAgent: request.headers['user-agent'] });
+      const grant = await service.refresh(cookie, requestContext(request));
       options.onRefreshed?.(reply, grant);
       reply.header('x-access-token', grant.accessToken);
       return service.authenticate(grant.accessToken);

@@ -263,7 +263,6 @@ describe('a database outage (PostgreSQL behind a proxy the test cuts)', { skip: 
   });
 });
 
-
 describe('a silent database (packets dropped: nothing refused, nothing answered)', { skip: skipOutage }, () => {
   const proxy = new TcpProxy({ host: '127.0.0.1', port: 5432 });
   let cluster: Cluster | undefined;

@@ -84,6 +84,26 @@ async function sendAll(api: Api, cases: readonly FetchCase[], width = 10): Promi
 }
 
 /** A raw HTTP exchange over a socket: what the server wrote before it closed the connection. */
+/**
+ * Sends each raw request (latin1 text) on its own connection, one after another. Returns the
+ * replies by name; a request whose connection failed goes to `problems` instead.
+ */
+async function exchangeEach(
+  url: string,
+  requests: Readonly<Record<string, string>>,
+  problems: string[],
+): Promise<Array<[string, { status: number; headers: string; body: string }]>> {
+  const replies: Array<[string, { status: number; headers: string; body: string }]> = [];
+  for (const [what, text] of Object.entries(requests)) {
+    try {
+      replies.push([what, await rawExchange(url, Buffer.from(text, 'latin1'))]);
+    } catch (error) {
+      problems.push(`${what}: ${(error as Error).message}`);
+    }
+  }
+  return replies;
+}
+
 function rawExchange(url: string, data: Buffer): Promise<{ status: number; headers: string; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -462,15 +482,8 @@ for (const { database, skip } of await databases()) {
         'bare LF line ends': `GET /healthz HTTP/1.1\n${h.replace(/\r\n/g, '\n')}\n`,
       };
       const problems: string[] = [];
-      for (const [what, text] of Object.entries(refused)) {
-        sent++;
-        let reply: { status: number; headers: string; body: string };
-        try {
-          reply = await rawExchange(shared.server.url, Buffer.from(text, 'latin1'));
-        } catch (error) {
-          problems.push(`${what}: ${(error as Error).message}`);
-          continue;
-        }
+      sent += Object.keys(refused).length;
+      for (const [what, reply] of await exchangeEach(shared.server.url, refused, problems)) {
         if (reply.status < 400 || reply.status > 499) problems.push(`${what}: ${reply.status}`);
         if (/set-cookie/i.test(reply.headers)) problems.push(`${what}: a Set-Cookie header came back`);
       }
@@ -499,15 +512,8 @@ for (const { database, skip } of await databases()) {
         'HTTP/1.0 with a body': `POST /auth/login HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
       };
       const problems: string[] = [];
-      for (const [what, text] of Object.entries(reaching)) {
-        sent++;
-        let reply: { status: number; headers: string; body: string };
-        try {
-          reply = await rawExchange(shared.server.url, Buffer.from(text, 'latin1'));
-        } catch (error) {
-          problems.push(`${what}: ${(error as Error).message}`);
-          continue;
-        }
+      sent += Object.keys(reaching).length;
+      for (const [what, reply] of await exchangeEach(shared.server.url, reaching, problems)) {
         const codes = CONTRACT_ERRORS[reply.status];
         if (!codes) {
           problems.push(`${what}: status ${reply.status}`);

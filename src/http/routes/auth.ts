@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import type { HushConfig } from '../../config.js';
 import { AuthError } from '../../core/errors.js';
 import type { RequestLimiter } from '../../core/limits/index.js';
-import type { AuthService, Grant, RequestContext } from '../../core/service.js';
+import type { AuthService, Grant } from '../../core/service.js';
+import { requestContext } from '../context.js';
 import type { RefreshCookie } from '../cookies.js';
 import { requireRequestedWith } from '../csrf.js';
 import { credentialsBody, errors, passwordBody, passwordChangeBody, sessionsBody, tokenBody, userBody } from '../schemas.js';
@@ -28,11 +29,6 @@ function requireJson(request: FastifyRequest, _reply: FastifyReply, done: (error
   const type = request.headers['content-type'];
   const essence = type?.split(';', 1)[0]?.trim().toLowerCase();
   done(essence === 'application/json' ? undefined : unsupportedMediaType());
-}
-
-/** The request's context for the core: who is asking. */
-export function requestContext(request: FastifyRequest): RequestContext {
-  return { address: request.ip, userAgent: request.headers['user-agent'] };
 }
 
 /** Sends a token response and sets the refresh cookie. */

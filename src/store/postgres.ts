@@ -20,7 +20,7 @@ const CONNECT_TIMEOUT_MS = 2000;
  * How long a request may wait for a pooled connection, a free one or a new one. Longer than a
  * connection attempt: under a burst, waiting in line is normal and must not turn into 503s.
  */
-const POOL_WAIT_MS = 5000;
+const POOL_WAIT_MS = 15_000;
 
 /** pg's Client with the short timeout for opening a connection (the pool's own option is the wait). */
 class QuickConnectClient extends pg.Client {

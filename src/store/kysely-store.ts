@@ -4,6 +4,7 @@
  */
 import { sql, type CompiledQuery, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Engine, UniqueIndex } from './engine.js';
+import { GroupCommit } from './group-commit.js';
 import { runMigrations } from './migrations.js';
 import type { Database, RevocationsTable, SessionsTable, SigningKeysTable, UsersTable } from './schema.js';
 import {
@@ -103,6 +104,9 @@ export class KyselyStore implements Store {
   readonly #engine: Engine;
   readonly #release: () => Promise<void>;
   #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Notices wait here rather than on the feed's lock: a burst holds one connection, one commit per batch. */
+  readonly #revocationWrites = new GroupCommit<Revocation, StoredRevocation>((batch) => this.#insertRevocations(batch));
   #userById: CompiledQuery<Selectable<UsersTable>> | undefined;
 
   /**
@@ -133,10 +137,14 @@ export class KyselyStore implements Store {
   }
 
   /** @inheritDoc */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#release();
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      // Notices already accepted are written before the connection goes.
+      await this.#revocationWrites.idle();
+      this.#closed = true;
+      await this.#release();
+    })();
+    return this.#closing;
   }
 
   /** @inheritDoc */
@@ -230,23 +238,33 @@ export class KyselyStore implements Store {
   }
 
   /** @inheritDoc */
-  async addRevocation(revocation: Revocation): Promise<StoredRevocation> {
-    const values =
-      revocation.kind === 'user'
-        ? { kind: 'user' as const, user_id: revocation.userId, session_id: null, version: revocation.version }
-        : { kind: 'session' as const, user_id: null, session_id: revocation.sessionId, version: null };
+  addRevocation(revocation: Revocation): Promise<StoredRevocation> {
+    if (this.#closed) return Promise.reject(new StoreClosedError());
+    return this.#revocationWrites.add(revocation);
+  }
+
+  /** Writes a batch of notices in one transaction, under the feed's lock. */
+  async #insertRevocations(revocations: readonly Revocation[]): Promise<StoredRevocation[]> {
     return this.#db.transaction().execute(async (trx) => {
       // Readers follow the feed with `seq > last seen`. On PostgreSQL, concurrent inserts could
       // commit out of seq order and a reader would skip the later-committing lower seq forever;
       // the lock makes allocation and commit happen in one order.
       await this.#engine.lock(trx, 'revocations');
-      const row = await trx
-        .insertInto('revocations')
-        .values({ ...values, expires_at: revocation.expiresAt.getTime() })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const stored: StoredRevocation[] = [];
+      for (const revocation of revocations) {
+        const values =
+          revocation.kind === 'user'
+            ? { kind: 'user' as const, user_id: revocation.userId, session_id: null, version: revocation.version }
+            : { kind: 'session' as const, user_id: null, session_id: revocation.sessionId, version: null };
+        const row = await trx
+          .insertInto('revocations')
+          .values({ ...values, expires_at: revocation.expiresAt.getTime() })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        stored.push(toRevocation(row));
+      }
       await this.#engine.announceRevocation?.(trx);
-      return toRevocation(row);
+      return stored;
     });
   }
 

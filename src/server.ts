@@ -18,7 +18,8 @@ import {
 } from './core/limits/index.js';
 import { PasswordHasher, type PasswordHasherOptions } from './core/password.js';
 import { RefreshTokenCodec } from './core/refresh-tokens.js';
-import { RevocationFeed } from './core/revocations.js';
+import { createRedisAnnouncer } from './core/redis-announcer.js';
+import { RevocationFeed, type RevocationAnnouncer } from './core/revocations.js';
 import { createSessionStrategy } from './core/sessions/index.js';
 import { AuthService, type AuthEvent } from './core/service.js';
 import { buildApp } from './http/app.js';
@@ -71,6 +72,8 @@ export interface Core {
 export interface CoreObservers {
   readonly onEvent?: (event: AuthEvent) => void;
   readonly onError?: (error: unknown) => void;
+  /** Degraded service (Redis unreachable, say): a message with no secret in it. Default `console.warn`. */
+  readonly onWarning?: (message: string) => void;
   readonly metrics?: Metrics | undefined;
 }
 
@@ -82,6 +85,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
     observers.onEvent?.(event);
   };
   const store = await openStore(config.databaseUrl);
+  let announcer: RevocationAnnouncer | undefined;
   try {
     // Secrets first: a cluster without explicit secrets must not touch the database at all.
     const secrets = await loadSecrets(config, store);
@@ -98,14 +102,16 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       claims: options.claims,
       cacheSize: options.tokenCacheSize ?? 10_000,
     });
+    announcer = config.redisUrl ? createRedisAnnouncer(config.redisUrl, { warn: observers.onWarning }) : undefined;
     const feed = new RevocationFeed(store, {
       onError: observers.onError,
       onPublish: metrics ? (revocation) => metrics.revoked(revocation) : undefined,
+      announcer,
     });
     await feed.start();
     const counters = config.rateLimit
       ? config.redisUrl
-        ? createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:' })
+        ? createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:', warn: observers.onWarning })
         : createMemoryCounterStore()
       : undefined;
     const sessions = createSessionStrategy(config.refreshStrategy, {
@@ -136,11 +142,13 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       async close() {
         stopMaintenance();
         await feed.stop();
+        await announcer?.close();
         await counters?.close();
         await store.close();
       },
     };
   } catch (error) {
+    await announcer?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
   }
@@ -158,6 +166,7 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
       log[level]({ event: event.type, ...eventFields(event) }, 'auth event');
     },
     onError: (error) => log.warn({ code: (error as { code?: unknown }).code }, 'revocation feed: polling failed'),
+    onWarning: (message) => log.warn(message),
   });
   const app = await buildApp({
     config,

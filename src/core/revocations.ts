@@ -56,6 +56,19 @@ export class RevocationList {
  */
 export const DELETED_VERSION = 2_147_483_647;
 
+/**
+ * A side channel that tells other instances a notice was committed, so they poll at once rather than
+ * at their next tick (Redis pub/sub when `REDIS_URL` is set). Best effort: polling stays.
+ */
+export interface RevocationAnnouncer {
+  /** Tells every subscriber, on every instance, that a notice was committed. Never throws nor waits. */
+  announce(): void;
+  /** Calls `onChange` on every announcement, until closed. */
+  subscribe(onChange: () => void): Promise<{ close(): Promise<void> }>;
+  /** Closes the announcer's connections. */
+  close(): Promise<void>;
+}
+
 export interface RevocationFeedOptions {
   /** How often to look for notices from other instances, in ms. */
   readonly pollInterval?: number;
@@ -64,6 +77,8 @@ export interface RevocationFeedOptions {
   readonly onError?: (error: unknown) => void;
   /** Told of every notice this instance publishes (for metrics). */
   readonly onPublish?: (revocation: Revocation) => void;
+  /** Announces published notices and wakes this feed on others' (besides the store's own announcements). */
+  readonly announcer?: RevocationAnnouncer;
 }
 
 /** Keeps a {@link RevocationList} in step with the store's revocation feed. */
@@ -74,9 +89,10 @@ export class RevocationFeed {
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
   readonly #onPublish: ((revocation: Revocation) => void) | undefined;
+  readonly #announcer: RevocationAnnouncer | undefined;
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
-  #watch: { close(): Promise<void> } | undefined;
+  #watches: { close(): Promise<void> }[] = [];
   #polling: Promise<void> | undefined;
   #again = false;
 
@@ -86,6 +102,7 @@ export class RevocationFeed {
     this.#now = options.clock ?? Date.now;
     this.#onError = options.onError ?? (() => undefined);
     this.#onPublish = options.onPublish;
+    this.#announcer = options.announcer;
   }
 
   /** Loads the live notices, then follows the feed: announcements where the store has them, and polling. */
@@ -95,17 +112,20 @@ export class RevocationFeed {
       this.poll().catch(this.#onError);
     }, this.#pollInterval);
     this.#timer.unref();
-    this.#watch = await this.#store.watchRevocations(() => {
+    const wake = (): void => {
       this.poll().catch(this.#onError);
-    });
+    };
+    this.#watches.push(await this.#store.watchRevocations(wake));
+    if (this.#announcer) this.#watches.push(await this.#announcer.subscribe(wake));
   }
 
   /** Stops following the feed. */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#watch?.close();
-    this.#watch = undefined;
+    const watches = this.#watches;
+    this.#watches = [];
+    await Promise.all(watches.map((watch) => watch.close()));
   }
 
   /** Records a notice in the store (for the other instances) and applies it here at once. */
@@ -113,6 +133,9 @@ export class RevocationFeed {
     this.list.apply(revocation);
     // The feed position is not advanced here: notices of other instances may sit below it unseen.
     await this.#store.addRevocation(revocation);
+    // After the commit, so a woken instance finds the notice. A lost announcement costs the others
+    // no more than their next poll.
+    this.#announcer?.announce();
     this.#onPublish?.(revocation);
   }
 

@@ -4,36 +4,14 @@
  * to that database so a test can look at what the instances agreed on.
  */
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import pg from 'pg';
+import { REDIS_TEST_URL, redisSkipReason } from '../../src/core/test-redis.js';
 import { createTestPostgresDatabase, postgresSkipReason } from '../../src/store/test-db.js';
 import { Api, SECURE_COOKIE } from '../integration/helpers/http.js';
 import { startServer, TEST_REFRESH_SECRET, TEST_SECRET, type TestServer } from '../helpers/server.js';
 
 /** The Redis the cluster specifications share counters through. */
-export const REDIS_URL = process.env['HUSH_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-
-/** Whether Redis answers PING at {@link REDIS_URL} within about 2 s. */
-export async function redisAvailable(): Promise<boolean> {
-  const url = new URL(REDIS_URL);
-  return new Promise((resolve) => {
-    const socket = connect({ host: url.hostname, port: Number(url.port || 6379) });
-    let answer = '';
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 2000);
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: Buffer) => {
-      answer += chunk.toString();
-      // A password-protected Redis answers -NOAUTH: reachable, but not usable by these tests.
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
-    });
-  });
-}
+export const REDIS_URL = REDIS_TEST_URL;
 
 /**
  * What a cluster suite should do: `false` to run, or a message to skip with. With `CI` set an
@@ -42,12 +20,7 @@ export async function redisAvailable(): Promise<boolean> {
 export async function clusterSkipReason(needs: { redis: boolean } = { redis: true }): Promise<string | false> {
   const postgres = await postgresSkipReason();
   if (postgres) return postgres;
-  if (needs.redis && !(await redisAvailable())) {
-    const message = `Redis is unreachable at ${new URL(REDIS_URL).host} (set HUSH_TEST_REDIS_URL)`;
-    if (process.env['CI']) throw new Error(`${message}; CI is set, so the cluster tests must run`);
-    return `${message}: cluster tests skipped`;
-  }
-  return false;
+  return needs.redis ? redisSkipReason() : false;
 }
 
 /** Several hush instances on one database. */

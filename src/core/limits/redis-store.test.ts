@@ -7,22 +7,10 @@ import { Redis } from 'ioredis';
 import type { CounterStore } from './counter-store.js';
 import { LoginThrottle } from './login-throttle.js';
 import { createRedisCounterStore } from './redis-store.js';
+import { REDIS_TEST_URL, redisSkipReason } from '../test-redis.js';
 
-const REDIS_URL = process.env['REDIS_TEST_URL'] ?? 'redis://127.0.0.1:6379';
-
-async function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port || 6379) });
-    socket.setTimeout(500);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
-const available = await reachable(REDIS_URL);
-const skip = available ? false : process.env['CI'] ? false : `Redis is not reachable at ${REDIS_URL}; set CI to make this a failure`;
+const REDIS_URL = REDIS_TEST_URL;
+const skip = await redisSkipReason();
 if (skip) console.log(`skipping Redis tests: ${skip}`);
 
 describe('createRedisCounterStore against a real Redis', { skip }, () => {

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, describe, it } from 'node:test';
+import { openSqliteStore } from '../store/sqlite.js';
+import { redisSkipReason, REDIS_TEST_URL } from './test-redis.js';
+import { createRedisAnnouncer } from './redis-announcer.js';
+import { RevocationFeed } from './revocations.js';
+
+const skip = await redisSkipReason();
+
+async function until(condition: () => boolean, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+describe('revocation announcements through Redis', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hush-announcer-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const noWarning = (message: string): never => assert.fail(`unexpected warning: ${message}`);
+
+  it('wakes every subscriber, on every announcer, when one announces', async () => {
+    const a = createRedisAnnouncer(REDIS_TEST_URL, { warn: noWarning });
+    const b = createRedisAnnouncer(REDIS_TEST_URL, { warn: noWarning });
+    let woken = 0;
+    const watch = await b.subscribe(() => woken++);
+    try {
+      // SUBSCRIBE is not awaited by subscribe(): announce until the subscription is in place.
+      assert.ok(await until(() => woken > 0 || (a.announce(), false), 2000), 'no announcement arrived');
+    } finally {
+      await watch.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("lets a feed that polls once an hour see another instance's notice at once", async () => {
+    const path = join(dir, 'feed.sqlite');
+    const storeA = await openSqliteStore(path);
+    await storeA.migrate();
+    const storeB = await openSqliteStore(path);
+    const announcers = [createRedisAnnouncer(REDIS_TEST_URL, { warn: noWarning }), createRedisAnnouncer(REDIS_TEST_URL, { warn: noWarning })] as const;
+    const a = new RevocationFeed(storeA, { pollInterval: 3_600_000, announcer: announcers[0] });
+    const b = new RevocationFeed(storeB, { pollInterval: 3_600_000, announcer: announcers[1] });
+    await a.start();
+    await b.start();
+    try {
+      await sleep(200); // b's SUBSCRIBE reaches Redis
+      const started = performance.now();
+      await a.publish({ kind: 'user', userId: 'u-redis', version: 2, expiresAt: new Date(Date.now() + 60_000) });
+      assert.ok(await until(() => b.list.isRevoked('u-redis', 's', 1), 1000), 'b never learned of the notice');
+      console.log(`# notice seen by the other feed after ${(performance.now() - started).toFixed(1)} ms`);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await Promise.all(announcers.map((x) => x.close()));
+      await Promise.all([storeA.close(), storeB.close()]);
+    }
+  });
+
+  it('neither throws nor delays when Redis is unreachable, and warns once, naming only the error code', async () => {
+    // A port that refuses connections: listen, note the port, close.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const warnings: string[] = [];
+    const announcer = createRedisAnnouncer(`redis://:s3cret-password@127.0.0.1:${port}`, { warn: (m) => warnings.push(m) });
+    const watch = await announcer.subscribe(() => assert.fail('woken without an announcement'));
+    try {
+      const started = performance.now();
+      for (let i = 0; i < 5; i++) announcer.announce();
+      assert.ok(performance.now() - started < 50, 'announcing waited for Redis');
+      await sleep(1500); // several failed reconnects and failed publishes
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0]!, /ECONNREFUSED|Error/);
+      assert.doesNotMatch(warnings[0]!, /s3cret/);
+    } finally {
+      await watch.close();
+      await announcer.close();
+    }
+  });
+});

@@ -87,7 +87,10 @@ export interface HushGuardOptions {
    * every hit): `true` (default, 10 000 tokens), `false`, or `{ max }`.
    */
   cache?: boolean | { max?: number };
-  /** A hook for the server's revocation feed; without it a token is good until it expires. */
+  /**
+   * Refuses revoked tokens: `await followRevocations(…)` from `hush/revocations` follows the server's
+   * feed. Without it a token is good until it expires.
+   */
   revocations?: RevocationCheck;
   /**
    * When true, a request without a Bearer token goes on anonymously (the user is `null`). A token that

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { openPostgresStore } from '../store/postgres.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { createTestPostgresDatabase, postgresSkipReason } from '../store/test-db.js';
-import { DELETED_VERSION, RevocationFeed, RevocationList } from './revocations.js';
+import { DELETED_VERSION, RevocationFeed, RevocationList, type RevocationStore } from './revocations.js';
 
 const later = new Date(Date.now() + 60_000);
 const pgSkip = await postgresSkipReason();
@@ -112,5 +112,44 @@ describe('RevocationFeed', async () => {
     await feed.stop();
     assert.equal(feed.list.isRevoked('u', 's9', 1), true);
     await store.close();
+  });
+
+  it('stop() lets a poll in flight finish first, and polls nothing after, so the store can close under it', async () => {
+    const store = await openSqliteStore(join(dir, 'c.sqlite'));
+    await store.migrate();
+    let release: () => void = () => undefined;
+    let inFlight = 0;
+    let reads = 0;
+    // The store, with every read of the feed held until released.
+    const slow: RevocationStore = {
+      addRevocation: (revocation) => store.addRevocation(revocation),
+      watchRevocations: (onChange) => store.watchRevocations(onChange),
+      async revocationsSince(seq, now) {
+        reads++;
+        inFlight++;
+        await new Promise<void>((resolve) => (release = resolve));
+        try {
+          return await store.revocationsSince(seq, now);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const feed = new RevocationFeed(slow, { pollInterval: 60_000, onError: (e) => assert.fail(String(e)) });
+    const starting = feed.start();
+    release();
+    await starting;
+    const polling = feed.poll();
+    assert.equal(inFlight, 1);
+    let stopped = false;
+    const stopping = feed.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(stopped, false, 'stop() waits for the poll in flight');
+    release();
+    await Promise.all([polling, stopping]);
+    await store.close();
+    const before = reads;
+    await feed.poll();
+    assert.equal(reads, before, 'a wake-up after stop() reads nothing');
   });
 });

@@ -69,6 +69,9 @@ export interface RevocationAnnouncer {
   close(): Promise<void>;
 }
 
+/** What the feed needs of a store. */
+export type RevocationStore = Pick<Store, 'addRevocation' | 'revocationsSince' | 'watchRevocations'>;
+
 export interface RevocationFeedOptions {
   /** How often to look for notices from other instances, in ms. */
   readonly pollInterval?: number;
@@ -84,7 +87,7 @@ export interface RevocationFeedOptions {
 /** Keeps a {@link RevocationList} in step with the store's revocation feed. */
 export class RevocationFeed {
   readonly list = new RevocationList();
-  readonly #store: Store;
+  readonly #store: RevocationStore;
   readonly #pollInterval: number;
   readonly #now: () => number;
   readonly #onError: (error: unknown) => void;
@@ -95,8 +98,9 @@ export class RevocationFeed {
   #watches: { close(): Promise<void> }[] = [];
   #polling: Promise<void> | undefined;
   #again = false;
+  #stopped = false;
 
-  constructor(store: Store, options: RevocationFeedOptions = {}) {
+  constructor(store: RevocationStore, options: RevocationFeedOptions = {}) {
     this.#store = store;
     this.#pollInterval = options.pollInterval ?? 1000;
     this.#now = options.clock ?? Date.now;
@@ -121,11 +125,14 @@ export class RevocationFeed {
 
   /** Stops following the feed. */
   async stop(): Promise<void> {
+    // A wake-up or tick from here on polls nothing: the store is about to close under it.
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     const watches = this.#watches;
     this.#watches = [];
     await Promise.all(watches.map((watch) => watch.close()));
+    await this.#polling?.catch(() => undefined);
   }
 
   /** Records a notice in the store (for the other instances) and applies it here at once. */
@@ -145,6 +152,7 @@ export class RevocationFeed {
    * before the notice was committed.
    */
   poll(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     if (this.#polling) {
       this.#again = true;
       return this.#polling;
@@ -160,7 +168,7 @@ export class RevocationFeed {
         this.list.prune(now);
       } finally {
         this.#polling = undefined;
-        if (this.#again) {
+        if (this.#again && !this.#stopped) {
           this.#again = false;
           this.poll().catch(this.#onError);
         }

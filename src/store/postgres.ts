@@ -63,6 +63,8 @@ async function listen(url: string, onChange: () => void, onError: (error: Error)
   const connect = async (): Promise<void> => {
     const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: 'hush-listen' });
     const reconnect = (error: Error): void => {
+      // After close(), the errors are those of closing: nobody is listening for them.
+      if (closed) return;
       onError(error);
       next.removeAllListeners('notification');
       next.end().catch(() => undefined);
@@ -103,7 +105,10 @@ async function listen(url: string, onChange: () => void, onError: (error: Error)
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
-      await client?.end().catch(() => undefined);
+      // Unset first, so the heartbeat stops rather than query a closed client.
+      const current = client;
+      client = undefined;
+      await current?.end().catch(() => undefined);
     },
   };
 }

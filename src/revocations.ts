@@ -12,7 +12,6 @@
  */
 import { access } from 'node:fs/promises';
 import type { AccessClaims, RevocationCheck } from './middleware/core.js';
-import { createRedisAnnouncer } from './core/redis-announcer.js';
 import { RevocationFeed, type RevocationAnnouncer } from './core/revocations.js';
 import { isPostgresUrl, openStore, type Store } from './store/index.js';
 
@@ -68,7 +67,7 @@ export async function followRevocations(options: FollowRevocationsOptions): Prom
     store = await openStore(databaseUrl, { max: 2, onError });
     const userOnError = options.onError;
     const warn = userOnError ? (message: string) => userOnError(new Error(message)) : undefined;
-    announcer = options.redisUrl ? createRedisAnnouncer(options.redisUrl, { warn }) : undefined;
+    announcer = options.redisUrl ? (await import('./core/redis-announcer.js')).createRedisAnnouncer(options.redisUrl, { warn }) : undefined;
     const feed = new RevocationFeed(store, { pollInterval: options.pollInterval ?? 1000, onError, announcer });
     await feed.start().catch((error: unknown) => {
       throw new RevocationFeedError(`followRevocations: cannot read the revocation feed (${describe(error)}); is this the hush server’s database, and has it started once?`, { cause: error });

@@ -11,20 +11,18 @@ import { keyRepository, loadSecrets, loadSigningKeys, previousKeys } from './cor
 import { startMaintenance } from './core/maintenance.js';
 import {
   createMemoryCounterStore,
-  createRedisCounterStore,
   LoginThrottle,
   RequestLimiter,
   type CounterStore,
 } from './core/limits/index.js';
 import { PasswordHasher, type PasswordHasherOptions } from './core/password.js';
 import { RefreshTokenCodec } from './core/refresh-tokens.js';
-import { createRedisAnnouncer } from './core/redis-announcer.js';
 import { RevocationFeed, type RevocationAnnouncer } from './core/revocations.js';
 import { createSessionStrategy } from './core/sessions/index.js';
 import { AuthService, type AuthEvent } from './core/service.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './http/log.js';
-import { Metrics } from './http/metrics.js';
+import type { Metrics } from './http/metrics.js';
 import { crossSiteOrigins } from './http/origins.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -102,7 +100,10 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       claims: options.claims,
       cacheSize: options.tokenCacheSize ?? 10_000,
     });
-    announcer = config.redisUrl ? createRedisAnnouncer(config.redisUrl, { warn: observers.onWarning }) : undefined;
+    // ioredis (like pg and prom-client) is loaded only when configured: the embedded default stays small.
+    announcer = config.redisUrl
+      ? (await import('./core/redis-announcer.js')).createRedisAnnouncer(config.redisUrl, { warn: observers.onWarning })
+      : undefined;
     const feed = new RevocationFeed(store, {
       onError: observers.onError,
       onPublish: metrics ? (revocation) => metrics.revoked(revocation) : undefined,
@@ -111,7 +112,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
     await feed.start();
     const counters = config.rateLimit
       ? config.redisUrl
-        ? createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:', warn: observers.onWarning })
+        ? (await import('./core/limits/redis-store.js')).createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:', warn: observers.onWarning })
         : createMemoryCounterStore()
       : undefined;
     const sessions = createSessionStrategy(config.refreshStrategy, {
@@ -157,7 +158,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
 /** Builds a hush server for `config` (not yet listening; `listen()` starts it and the metrics port). */
 export async function createHush(config: HushConfig, options: HushOptions = {}): Promise<Hush> {
   const log = options.logger === false ? createLogger('silent') : (options.logger ?? createLogger(config.logLevel));
-  const metrics = config.metricsPort === undefined ? undefined : new Metrics();
+  const metrics = config.metricsPort === undefined ? undefined : new (await import('./http/metrics.js')).Metrics();
   const core = await openCore(config, options, {
     metrics,
     // Routine successes are per-request noise (debug); failures and credential events are the audit trail (info).

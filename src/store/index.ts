@@ -1,14 +1,16 @@
 /**
  * The storage layer: pick an engine from the database URL, and the types the core codes against.
  */
-import { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
+import type { PostgresStoreOptions } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
 export { StoreClosedError, usernameKey } from './kysely-store.js';
 export { MigrationError } from './migrations.js';
-export { StoreConfigError, openPostgresStore, type PostgresStoreOptions } from './postgres.js';
+// postgres.js (and pg) is loaded only when a PostgreSQL URL is opened: an embedded server never
+// pays pg's memory. Import it directly for openPostgresStore or StoreConfigError.
+export type { PostgresStoreOptions } from './postgres.js';
 export { openSqliteStore } from './sqlite.js';
 
 /** Whether `databaseUrl` names a PostgreSQL database rather than a SQLite file. */
@@ -21,6 +23,8 @@ export function isPostgresUrl(databaseUrl: string): boolean {
  * anything else is the path of a SQLite file (created, with its folder, when missing).
  * Call {@link Store.migrate} before use.
  */
-export function openStore(databaseUrl: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  return isPostgresUrl(databaseUrl) ? openPostgresStore(databaseUrl, options) : openSqliteStore(databaseUrl);
+export async function openStore(databaseUrl: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  if (!isPostgresUrl(databaseUrl)) return openSqliteStore(databaseUrl);
+  const { openPostgresStore } = await import('./postgres.js');
+  return openPostgresStore(databaseUrl, options);
 }

@@ -12,12 +12,12 @@ import pg from 'pg';
 import {
   MigrationError,
   UsernameTakenError,
-  openPostgresStore,
   openSqliteStore,
   openStore,
   type NewUser,
   type Store,
 } from './index.js';
+import { openPostgresStore } from './postgres.js';
 import { migrations } from './migrations.js';
 import { configureConnection } from './sqlite.js';
 import { createTestPostgresDatabase, postgresSkipReason } from './test-db.js';

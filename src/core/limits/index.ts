@@ -6,7 +6,7 @@ export { LoginThrottle } from './login-throttle.js';
 export type { LoginThrottleOptions } from './login-throttle.js';
 export { createMemoryCounterStore } from './memory-store.js';
 export type { MemoryCounterStoreOptions } from './memory-store.js';
-export { createRedisCounterStore } from './redis-store.js';
+// redis-store.js (and ioredis) is loaded only when REDIS_URL is set; import it directly.
 export type { RedisCounterStoreOptions } from './redis-store.js';
 export { RequestLimiter } from './request-limiter.js';
 export type { RequestBucket, RequestLimiterOptions } from './request-limiter.js';

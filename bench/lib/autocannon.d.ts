@@ -2,17 +2,41 @@
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
+  type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+
+  /** What `setupRequest` receives and returns: one request, before it is serialised. */
+  interface RequestParams {
+    method?: Method;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }
+
+  /**
+   * One step of a connection's request sequence. `context` is per connection, emptied each time the
+   * sequence starts over; with a one-step sequence it lives from a request's `setupRequest` to its
+   * `onResponse`. (Method syntax: a step may narrow the context to the fields it keeps.)
+   */
+  interface Request extends RequestParams {
+    setupRequest?(request: RequestParams, context: Record<string, unknown>): RequestParams;
+    onResponse?(status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>): void;
+  }
+
   interface Options {
     url: string;
-    method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+    method?: Method;
     headers?: Record<string, string>;
     body?: string;
     connections?: number;
     pipelining?: number;
     duration?: number;
+    /** Stop after this many responses in total (then `duration` is ignored); at least `connections`. */
+    amount?: number;
     overallRate?: number;
     timeout?: number;
     excludeErrorStats?: boolean;
+    /** Each connection cycles through these in order. */
+    requests?: Request[];
   }
 
   interface Histogram {
@@ -46,5 +70,5 @@ declare module 'autocannon' {
 
   function autocannon(options: Options): Instance;
   export default autocannon;
-  export type { Instance, Options, Result };
+  export type { Instance, Options, Request, RequestParams, Result };
 }

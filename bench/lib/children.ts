@@ -91,16 +91,36 @@ export interface ChildServer {
   readonly pid: number;
   /** The JSON line the child printed when it started listening. */
   readonly info: Readonly<Record<string, string>>;
+  /** The child itself: its stderr, its exit, and its IPC channel when started with one. */
+  readonly process: ChildProcess;
   close(): Promise<void>;
+}
+
+/** How {@link startChild} starts Node, beyond the script. */
+export interface ChildOptions {
+  /** Flags for Node before the script (`--max-old-space-size=64`, `--expose-gc`). */
+  readonly nodeArgs?: readonly string[];
+  /** Opens an IPC channel (`process.send` / `process.on('message')` in the child). */
+  readonly ipc?: boolean;
+  /** Loads the script through tsx (default); false for a script already compiled to JavaScript. */
+  readonly tsx?: boolean;
 }
 
 /**
  * Starts `node --import tsx <script>` (relative to the project root) pinned to `cpu`, and resolves
- * once the child prints its start-up line: one JSON object with at least `url`.
+ * once the child prints its start-up line: one JSON object with at least `url`. `childOptions` adds
+ * Node flags, an IPC channel, or drops tsx.
  */
-export async function startChild(script: string, env: Record<string, string>, cpu: number | undefined): Promise<ChildServer> {
-  const args = ['--import', 'tsx', script];
-  const options = { cwd: root, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  cpu: number | undefined,
+  childOptions: ChildOptions = {},
+): Promise<ChildServer> {
+  const args = [...(childOptions.nodeArgs ?? []), ...(childOptions.tsx === false ? [] : ['--import', 'tsx']), script];
+  const stdio: ('ignore' | 'pipe' | 'ipc')[] = childOptions.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
+  // taskset execs Node in its own process, so the IPC descriptor and the pid pass through unchanged.
+  const options = { cwd: root, env: { ...baseEnv(), ...env }, stdio };
   const child: ChildProcess =
     hasTaskset && cpu !== undefined
       ? spawn('taskset', ['-c', String(cpu), process.execPath, ...args], options)
@@ -131,6 +151,7 @@ export async function startChild(script: string, env: Record<string, string>, cp
     url,
     pid: child.pid,
     info,
+    process: child,
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -10,7 +10,6 @@
  * app.addHook('onClose', () => revocations.close());
  * ```
  */
-import { access } from 'node:fs/promises';
 import type { AccessClaims, RevocationCheck } from './middleware/core.js';
 import { RevocationFeed, type RevocationAnnouncer } from './core/revocations.js';
 import { isPostgresUrl, openStore, type Store } from './store/index.js';
@@ -54,17 +53,15 @@ export class RevocationFeedError extends Error {
 export async function followRevocations(options: FollowRevocationsOptions): Promise<RevocationSubscription> {
   const { databaseUrl } = options;
   if (typeof databaseUrl !== 'string' || databaseUrl === '') throw new TypeError('followRevocations: databaseUrl is required');
-  if (!isPostgresUrl(databaseUrl)) {
-    // Opening a SQLite path that does not exist would create an empty database and follow it forever.
-    await access(databaseUrl).catch((error: unknown) => {
-      throw new RevocationFeedError('followRevocations: no SQLite database at that path (give the hush server’s DATABASE_URL)', { cause: error });
-    });
-  }
   const onError = options.onError ?? throttledWarning();
   let store: Store | undefined;
   let announcer: RevocationAnnouncer | undefined;
   try {
-    store = await openStore(databaseUrl, { max: 2, onError });
+    // A SQLite file is opened read-only and must exist: a wrong path is refused, never created.
+    store = await openStore(databaseUrl, { max: 2, onError, readonly: true }).catch((error: unknown) => {
+      const what = isPostgresUrl(databaseUrl) ? 'cannot open the database' : 'no readable SQLite database at that path';
+      throw new RevocationFeedError(`followRevocations: ${what} (${describe(error)}); give the hush server’s DATABASE_URL`, { cause: error });
+    });
     const userOnError = options.onError;
     const warn = userOnError ? (message: string) => userOnError(new Error(message)) : undefined;
     announcer = options.redisUrl ? (await import('./core/redis-announcer.js')).createRedisAnnouncer(options.redisUrl, { warn }) : undefined;

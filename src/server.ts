@@ -83,7 +83,10 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
     observers.onEvent?.(event);
   };
   const store = await openStore(config.databaseUrl);
+  // Declared out here so that a failure part-way through closes whatever was already opened.
   let announcer: RevocationAnnouncer | undefined;
+  let feed: RevocationFeed | undefined;
+  let counters: CounterStore | undefined;
   try {
     // Secrets first: a cluster without explicit secrets must not touch the database at all.
     const secrets = await loadSecrets(config, store);
@@ -104,13 +107,14 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
     announcer = config.redisUrl
       ? (await import('./core/redis-announcer.js')).createRedisAnnouncer(config.redisUrl, { warn: observers.onWarning })
       : undefined;
-    const feed = new RevocationFeed(store, {
+    const revocations = new RevocationFeed(store, {
       onError: observers.onError,
       onPublish: metrics ? (revocation) => metrics.revoked(revocation) : undefined,
       announcer,
     });
-    await feed.start();
-    const counters = config.rateLimit
+    feed = revocations;
+    await revocations.start();
+    counters = config.rateLimit
       ? config.redisUrl
         ? (await import('./core/limits/redis-store.js')).createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:', warn: observers.onWarning })
         : createMemoryCounterStore()
@@ -120,7 +124,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       policy: { refreshTtl: config.refreshTtl, sessionMax: config.sessionMax, reuseGrace: config.reuseGrace, clock: Date.now },
       store,
       revokeAccess: (sessionId) =>
-        feed.publish({ kind: 'session', sessionId, expiresAt: new Date(Date.now() + (config.accessTtl + 60) * 1000) }),
+        revocations.publish({ kind: 'session', sessionId, expiresAt: new Date(Date.now() + (config.accessTtl + 60) * 1000) }),
       onReuse: (session) => onEvent({ type: 'refresh_reuse', userId: session.userId }),
     });
     const service = new AuthService({
@@ -128,28 +132,31 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       hasher: new PasswordHasher({ concurrency: Math.max(1, availableParallelism() - 1), ...options.hashing }),
       accessTokens,
       sessions,
-      revocations: feed,
+      revocations,
       throttle: counters ? new LoginThrottle(counters) : undefined,
       onEvent,
     });
     const stopMaintenance = startMaintenance(store, (error) => observers.onError?.(error));
+    const opened = { announcer, counters };
     return {
       service,
       store,
-      feed,
+      feed: revocations,
       keys,
       counters,
       limiter: counters ? new RequestLimiter(counters) : undefined,
       async close() {
         stopMaintenance();
-        await feed.stop();
-        await announcer?.close();
-        await counters?.close();
+        await revocations.stop();
+        await opened.announcer?.close();
+        await opened.counters?.close();
         await store.close();
       },
     };
   } catch (error) {
+    await feed?.stop().catch(() => undefined);
     await announcer?.close().catch(() => undefined);
+    await counters?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
   }
@@ -177,6 +184,9 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
     limiter: core.limiter,
     log,
     metrics,
+  }).catch(async (error: unknown) => {
+    await core.close().catch(() => undefined);
+    throw error;
   });
   for (const origin of crossSiteOrigins(config)) {
     log.warn({ origin }, 'HUSH_ALLOWED_ORIGINS lists an origin that is not same-site with HUSH_PUBLIC_ORIGIN: the SameSite refresh cookie will not reach it');

@@ -36,7 +36,8 @@ export function createRedisAnnouncer(redisUrl: string, options: RedisAnnouncerOp
         disconnectTimeout: 200,
         // A publish fails at once while Redis is away (polling covers for it) instead of queueing;
         // a SUBSCRIBE waits for the connection, and ioredis renews it after every reconnect.
-        ...(role === 'publisher' ? { maxRetriesPerRequest: 0, commandTimeout: 500 } : { maxRetriesPerRequest: null }),
+        // The publisher connects at its first announcement: a follower never announces.
+        ...(role === 'publisher' ? { maxRetriesPerRequest: 0, commandTimeout: 500, lazyConnect: true } : { maxRetriesPerRequest: null }),
       });
     } catch {
       // The URL may carry a password: say what is wrong without repeating it.
@@ -48,11 +49,19 @@ export function createRedisAnnouncer(redisUrl: string, options: RedisAnnouncerOp
   };
   const publisher = connect('publisher');
   const subscribers = new Set<Redis>();
+  let scheduled = false;
 
   return {
     announce() {
-      // Not awaited: the request that revoked must not wait on Redis, up or down.
-      publisher.publish(REVOCATION_CHANNEL, '').catch(warnThrottled);
+      // Not awaited: the request that revoked must not wait on Redis, up or down. Announcements
+      // made in one tick (a burst of notices, each already committed) go out as one message; a
+      // later one is sent again, since a listener may have polled before its commit.
+      if (scheduled || closing) return;
+      scheduled = true;
+      queueMicrotask(() => {
+        scheduled = false;
+        publisher.publish(REVOCATION_CHANNEL, '').catch(warnThrottled);
+      });
     },
     async subscribe(onChange) {
       const subscriber = connect('subscriber');

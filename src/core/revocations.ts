@@ -109,9 +109,11 @@ export class RevocationFeed {
     this.#announcer = options.announcer;
   }
 
-  /** Loads the live notices, then follows the feed: announcements where the store has them, and polling. */
+  /** Loads the live notices, then follows the feed: announcements where the store has them, and polling. Once. */
   async start(): Promise<void> {
+    if (this.#stopped) throw new Error('a stopped revocation feed cannot start again');
     await this.poll();
+    if (this.#stopped) return;
     this.#timer = setInterval(() => {
       this.poll().catch(this.#onError);
     }, this.#pollInterval);
@@ -119,8 +121,15 @@ export class RevocationFeed {
     const wake = (): void => {
       this.poll().catch(this.#onError);
     };
-    this.#watches.push(await this.#store.watchRevocations(wake));
-    if (this.#announcer) this.#watches.push(await this.#announcer.subscribe(wake));
+    await this.#watch(this.#store.watchRevocations(wake));
+    if (this.#announcer) await this.#watch(this.#announcer.subscribe(wake));
+  }
+
+  /** Keeps a subscription for stop() — or closes it at once if stop() came while it was opening. */
+  async #watch(opening: Promise<{ close(): Promise<void> }>): Promise<void> {
+    const watch = await opening;
+    if (this.#stopped) await watch.close();
+    else this.#watches.push(watch);
   }
 
   /** Stops following the feed. */

@@ -66,8 +66,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   options.metrics?.instrument(app);
   app.setNotFoundHandler((_request, reply) => sendAuthError(reply, new AuthError('not_found', 404, 'No such route.')));
 
-  // Parsing is on demand (hook off). The plugin's reply hook is registered only where cookies are
-  // set: around /auth, or everywhere in server-refresh mode (which sets them on any guarded route).
+  // The plugin is here for parseCookie only (on demand: hook off; cookies.ts writes Set-Cookie
+  // itself): around /auth, or everywhere in server-refresh mode, which reads the cookie on any
+  // guarded route.
   if (config.serverRefresh) await app.register(fastifyCookie, { hook: false });
   // Without allowed origins CORS has nothing to answer: no hook at all on the request path.
   if (allowedOrigins.size > 0) {

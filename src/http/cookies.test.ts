@@ -49,12 +49,14 @@ describe('the refresh cookie', () => {
     assert.deepEqual(lines, ['app=1; Path=/', '__Secure-hush-refresh=; Max-Age=0; Path=/auth; HttpOnly; Secure; SameSite=Strict']);
   });
 
-  it('refuses a value that is not a JWS rather than write it into a header', async () => {
+  it('refuses a value that is not a JWS, or a Max-Age that is not finite, rather than write it into a header', async () => {
     const cookie = refreshCookie(loadConfig({}));
     const app = Fastify();
     app.get('/', async (_request, reply) => {
       assert.throws(() => cookie.set(reply, 'x; Domain=evil.example', 60), /must be a JWS/);
       assert.throws(() => cookie.set(reply, 'a\r\nSet-Cookie: b=1', 60), /must be a JWS/);
+      assert.throws(() => cookie.set(reply, JWS, Number.NaN), /finite Max-Age/);
+      assert.throws(() => cookie.set(reply, JWS, Number.POSITIVE_INFINITY), /finite Max-Age/);
       return 'ok';
     });
     assert.equal((await app.inject({ method: 'GET', url: '/' })).statusCode, 200);

@@ -33,6 +33,7 @@ export function refreshCookie(config: HushConfig): RefreshCookie {
     `; SameSite=${config.cookieSameSite === 'strict' ? 'Strict' : 'Lax'}`;
   const setCookie = (reply: FastifyReply, value: string, maxAge: number): void => {
     if (!TOKEN_SHAPE.test(value) && value !== '') throw new TypeError('a refresh cookie value must be a JWS');
+    if (!Number.isFinite(maxAge)) throw new TypeError('a refresh cookie needs a finite Max-Age');
     appendSetCookie(reply, `${name}=${value}; Max-Age=${Math.max(0, Math.floor(maxAge))}${attributes}`);
   };
   return {

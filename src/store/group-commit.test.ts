@@ -79,4 +79,10 @@ describe('group commit', () => {
     assert.deepEqual(written, [1, 2]);
     await group.idle();
   });
+
+  it('refuses a maxBatch that is not a positive integer (an empty batch would never drain)', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => new GroupCommit<number, number>(async (items) => [...items], bad), RangeError);
+    }
+  });
 });

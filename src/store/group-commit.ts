@@ -23,6 +23,8 @@ export class GroupCommit<I, O> {
    * @param maxBatch - the most items written by one call of `write`.
    */
   constructor(write: (items: readonly I[]) => Promise<O[]>, maxBatch = 256) {
+    // Zero would make every batch empty and the drain loop endless.
+    if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
     this.#write = write;
     this.#maxBatch = maxBatch;
   }
@@ -33,6 +35,11 @@ export class GroupCommit<I, O> {
       this.#queue.push({ item, resolve, reject });
       this.#running ??= this.#drain();
     });
+  }
+
+  /** The drain in progress, if any: settles once the queue is empty. */
+  get running(): Promise<void> | undefined {
+    return this.#running;
   }
 
   /** Resolves once every item queued so far has been written or rejected. */

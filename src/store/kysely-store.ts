@@ -139,8 +139,9 @@ export class KyselyStore implements Store {
   /** @inheritDoc */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      // Notices already accepted are written before the connection goes.
-      await this.#revocationWrites.idle();
+      // Notices already accepted are written before the connection goes. The flag is set in the
+      // same step as the last idle check, so no notice can slip in between.
+      for (let running = this.#revocationWrites.running; running; running = this.#revocationWrites.running) await running;
       this.#closed = true;
       await this.#release();
     })();

@@ -98,6 +98,30 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * Open an existing database for reading only (a follower of another process's database): the
+   * file must exist and is neither created, nor chmod-ed, nor switched to WAL. Its own connection,
+   * not shared; every write through the store fails.
+   */
+  readonly readonly?: boolean;
+}
+
+/** A read-only connection to an existing database (see {@link SqliteStoreOptions.readonly}). */
+function connectReadonly(path: string): Kysely<Database> {
+  const database = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  try {
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Fails here, not at first use, for a file that is not a database.
+    database.pragma('schema_version');
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+}
+
 /**
  * Opens (creating when missing) the SQLite database at `path` and returns a {@link Store} over
  * it. `:memory:` gives a private in-memory database (for tests). The schema is not touched:
@@ -109,8 +133,9 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
  * that very event loop to commit: a 5 s freeze, then SQLITE_BUSY. Sharing one connection lets
  * Kysely queue the work instead. Other processes (the CLI beside a server) have their own.
  */
-export async function openSqliteStore(path: string): Promise<Store> {
+export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   if (path === ':memory:') return new KyselyStore(connect(path), sqliteEngine);
+  if (options.readonly === true) return new KyselyStore(connectReadonly(path), sqliteEngine);
   prepareFile(path);
   const key = realpathSync(path);
   let entry = shared.get(key);

@@ -2,10 +2,10 @@
 // database is behind it. Then a few engine-specific behaviours (files, pragmas, pool failures).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -406,6 +406,22 @@ function storeSpecification(engine: Engine): void {
       }
     });
 
+    it('close() first writes the notices it already accepted, then refuses more with StoreClosedError', async () => {
+      const before = (await store.addRevocation({ kind: 'session', sessionId: 'before-close', expiresAt: inOneHour() })).seq;
+      const closing = await database.open();
+      const accepted = Array.from({ length: 5 }, (_, i) =>
+        closing.addRevocation({ kind: 'session', sessionId: `closing-${i}`, expiresAt: inOneHour() }),
+      );
+      await closing.close();
+      const written = await Promise.all(accepted);
+      const seen = (await store.revocationsSince(before, new Date())).map((r) => r.seq);
+      for (const notice of written) assert.ok(seen.includes(notice.seq), `notice ${notice.seq} was written`);
+      await assert.rejects(
+        closing.addRevocation({ kind: 'session', sessionId: 'too-late', expiresAt: inOneHour() }),
+        (error: unknown) => (error as { code?: unknown }).code === 'store_closed',
+      );
+    });
+
     it('pruneRevocations deletes only expired notices and counts them; positions are never reused', async () => {
       const now = new Date();
       const live = await store.addRevocation({ kind: 'session', sessionId: 'live', expiresAt: inOneHour() });
@@ -626,6 +642,30 @@ describe('SQLite store', () => {
         assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
       } finally {
         db.close();
+      }
+    });
+
+    it('read-only: a missing file is refused and not created', async () => {
+      const path = join(tempRoot, randomUUID(), 'missing.sqlite');
+      await assert.rejects(openSqliteStore(path, { readonly: true }));
+      assert.equal(existsSync(path), false);
+      assert.equal(existsSync(dirname(path)), false);
+    });
+
+    it('read-only: reads a database another connection writes, refuses writes, and leaves its mode alone', async () => {
+      const path = join(tempRoot, `${randomUUID()}.sqlite`);
+      const writer = await openSqliteStore(path);
+      await writer.migrate();
+      chmodSync(path, 0o640);
+      const reader = await openSqliteStore(path, { readonly: true });
+      try {
+        const notice = await writer.addRevocation({ kind: 'session', sessionId: 'seen-by-reader', expiresAt: new Date(Date.now() + 60_000) });
+        assert.deepEqual(await reader.revocationsSince(notice.seq - 1, new Date()), [notice]);
+        await assert.rejects(reader.addRevocation({ kind: 'session', sessionId: 'nope', expiresAt: new Date(Date.now() + 60_000) }), /readonly/i);
+        assert.equal(statSync(path).mode & 0o777, 0o640);
+      } finally {
+        await reader.close();
+        await writer.close();
       }
     });
 

@@ -169,30 +169,40 @@ describe('PasswordHasher', () => {
       return performance.now() - t;
     };
     // Back-to-back pairs in alternating order see the same machine load; the median of their ratios
-    // ignores the pairs that a burst of load from elsewhere happened to split.
-    const real: number[] = [];
-    const dummy: number[] = [];
-    const ratios: number[] = [];
-    for (let i = 0; i < 21; i++) {
-      const guess = `wrong guess ${i}`;
-      const runReal = () => time(() => hasher.verify(stored, guess));
-      const runDummy = () => time(() => hasher.verifyDummy(guess));
-      let r: number;
-      let d: number;
-      if (i % 2 === 0) {
-        r = await runReal();
-        d = await runDummy();
-      } else {
-        d = await runDummy();
-        r = await runReal();
+    // ignores the pairs that a burst of load from elsewhere happened to split. Load from parallel test
+    // files can still skew a whole series, so a series out of bounds is measured again (up to three
+    // times): a real difference between the two paths puts every series out of bounds.
+    const measure = async (): Promise<{ ratio: number; real: number; dummy: number }> => {
+      const real: number[] = [];
+      const dummy: number[] = [];
+      const ratios: number[] = [];
+      for (let i = 0; i < 21; i++) {
+        const guess = `wrong guess ${i}`;
+        const runReal = () => time(() => hasher.verify(stored, guess));
+        const runDummy = () => time(() => hasher.verifyDummy(guess));
+        let r: number;
+        let d: number;
+        if (i % 2 === 0) {
+          r = await runReal();
+          d = await runDummy();
+        } else {
+          d = await runDummy();
+          r = await runReal();
+        }
+        real.push(r);
+        dummy.push(d);
+        ratios.push(d / r);
       }
-      real.push(r);
-      dummy.push(d);
-      ratios.push(d / r);
+      return { ratio: median(ratios), real: median(real), dummy: median(dummy) };
+    };
+    const series: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { ratio, real, dummy } = await measure();
+      series.push(ratio);
+      console.log(`failing verify median ${real.toFixed(1)} ms, dummy ${dummy.toFixed(1)} ms, median ratio ${ratio.toFixed(3)}`);
+      if (Math.abs(ratio - 1) <= 0.15) return;
     }
-    const ratio = median(ratios);
-    console.log(`failing verify median ${median(real).toFixed(1)} ms, dummy ${median(dummy).toFixed(1)} ms, median ratio ${ratio.toFixed(3)}`);
-    assert.ok(Math.abs(ratio - 1) <= 0.15, `ratio ${ratio}`);
+    assert.fail(`dummy/real median ratios ${series.map((r) => r.toFixed(3)).join(', ')}: all beyond 15%`);
   });
 
   it('refuses nonsensical options', () => {

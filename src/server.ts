@@ -7,7 +7,15 @@ import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { HushConfig } from './config.js';
 import { AccessTokens, type ClaimsHook } from './core/access-tokens.js';
-import { keyRepository, loadSecrets, loadSigningKeys, previousKeys } from './core/keys.js';
+import {
+  KEY_PUBLISH_LEAD_MS,
+  KEY_RELOAD_INTERVAL_MS,
+  keyRepository,
+  loadSecrets,
+  loadSigningKeys,
+  previousKeys,
+  SigningKeys,
+} from './core/keys.js';
 import { startMaintenance } from './core/maintenance.js';
 import {
   createMemoryCounterStore,
@@ -39,6 +47,12 @@ export interface HushOptions {
   readonly logger?: Logger | false;
   /** Verified-token cache size (0 turns it off). Default 10 000. */
   readonly tokenCacheSize?: number;
+  /**
+   * EdDSA/ES256 key rotation while running: how often to look for keys `hush keys rotate` added
+   * (default 60 s), and how long a new key is published before it signs (default 2 min; keep it
+   * above the interval, so every instance knows a key before any signs with it).
+   */
+  readonly keyRotation?: { readonly reloadIntervalMs?: number; readonly publishLeadMs?: number };
 }
 
 /** A hush instance: the app, and what it runs on. */
@@ -60,7 +74,7 @@ export interface Core {
   readonly service: AuthService;
   readonly store: Store;
   readonly feed: RevocationFeed;
-  readonly keys: Awaited<ReturnType<typeof loadSigningKeys>>;
+  readonly keys: SigningKeys;
   readonly counters: CounterStore | undefined;
   readonly limiter: RequestLimiter | undefined;
   close(): Promise<void>;
@@ -91,9 +105,11 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
     // Secrets first: a cluster without explicit secrets must not touch the database at all.
     const secrets = await loadSecrets(config, store);
     await store.migrate();
-    const keys = await loadSigningKeys(config, secrets, keyRepository(config, store));
+    const repo = keyRepository(config, store);
+    const publishLeadMs = options.keyRotation?.publishLeadMs ?? KEY_PUBLISH_LEAD_MS;
+    const keys = new SigningKeys(await loadSigningKeys(config, secrets, repo, { publishLeadMs }));
     const accessTokens = new AccessTokens({
-      signingKeys: keys,
+      signingKeys: keys.current,
       previousKeys: previousKeys(config),
       algorithm: config.jwtAlg,
       issuer: config.issuer,
@@ -137,6 +153,18 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       onEvent,
     });
     const stopMaintenance = startMaintenance(store, (error) => observers.onError?.(error));
+    // Keys added by `hush keys rotate` (here or on another instance) are picked up without a restart.
+    const keyReload =
+      config.jwtAlg === 'HS256'
+        ? undefined
+        : setInterval(() => {
+            loadSigningKeys(config, secrets, repo, { publishLeadMs })
+              .then((next) => {
+                if (keys.replace(next)) accessTokens.useKeys(next);
+              })
+              .catch((error: unknown) => observers.onError?.(error));
+          }, options.keyRotation?.reloadIntervalMs ?? KEY_RELOAD_INTERVAL_MS);
+    keyReload?.unref();
     const opened = { announcer, counters };
     return {
       service,
@@ -147,6 +175,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       limiter: counters ? new RequestLimiter(counters) : undefined,
       async close() {
         stopMaintenance();
+        clearInterval(keyReload);
         await revocations.stop();
         await opened.announcer?.close();
         await opened.counters?.close();

@@ -52,15 +52,18 @@ describe('hush keys', () => {
     assert.match(rotated.stderr, /HUSH_SECRET/);
   });
 
-  it('with EdDSA, rotate adds a new active key and keeps the old one for verification', async () => {
+  it('with EdDSA, rotate adds a key that is published at once and signs two minutes later; older keys stay', async () => {
     const edEnv = { ...env, HUSH_JWT_ALG: 'EdDSA' };
-    assert.equal((await runCli(['keys', 'rotate'], { env: edEnv })).code, 0);
+    const first = await runCli(['keys', 'rotate'], { env: edEnv });
+    assert.equal(first.code, 0);
+    assert.match(first.stdout, /sign with it from \d{4}-\d\d-\d\dT.*no restart needed/);
     assert.equal((await runCli(['keys', 'rotate'], { env: edEnv })).code, 0);
     const listed = await runCli(['keys', 'list'], { env: edEnv });
     const lines = listed.stdout.trim().split('\n');
     assert.equal(lines.length, 2);
-    assert.match(lines[0]!, /EdDSA\s+verify-only/);
-    assert.match(lines[1]!, /EdDSA\s+active/);
+    // Neither key has been published two minutes yet: the oldest signs, the newer waits its turn.
+    assert.match(lines[0]!, /EdDSA\s+active/);
+    assert.match(lines[1]!, /EdDSA\s+published, signs from \d{4}-/);
   });
 });
 

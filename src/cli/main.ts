@@ -4,7 +4,7 @@
  */
 import { loadConfig, ConfigError, type HushConfig } from '../config.js';
 import { AuthError } from '../core/errors.js';
-import { keyRepository, rotateSigningKey } from '../core/keys.js';
+import { KEY_PUBLISH_LEAD_MS, keyRepository, rotateSigningKey, signingKid } from '../core/keys.js';
 import { decode, JwtError } from '../jwt/index.js';
 import { createHush, openCore } from '../server.js';
 import { openStore } from '../store/index.js';
@@ -21,7 +21,7 @@ Commands:
   user unsuspend <username>      lift a suspension (old sessions stay ended)
   user delete <username>         delete a user and end their sessions
   keys list                      list signing keys
-  keys rotate                    make a new signing key active (EdDSA/ES256)
+  keys rotate                    add a signing key (EdDSA/ES256): published now, signing in 2 minutes
   token decode                   print a token's header and claims (read from standard input), unverified
 
 Options mirror the environment: --port, --host, --database-url, --redis-url, and --<name> for
@@ -180,11 +180,21 @@ async function keys(config: HushConfig, sub: string | undefined, io: Io): Promis
     const repo = keyRepository(config, store);
     if (sub === 'rotate') {
       const kid = await rotateSigningKey(repo, config.jwtAlg);
-      io.stdout(`new active ${config.jwtAlg} key ${kid}; restart the server to sign with it (older keys still verify)\n`);
+      const from = new Date(Date.now() + KEY_PUBLISH_LEAD_MS).toISOString();
+      io.stdout(
+        `new ${config.jwtAlg} key ${kid}: running servers publish it within a minute and sign with it from ${from} ` +
+          '(no restart needed); older keys still verify\n',
+      );
       return 0;
     }
     const list = await repo.list();
-    for (const k of list) io.stdout(`${k.kid}  ${k.alg}  ${k.active ? 'active' : 'verify-only'}  created ${k.createdAt.toISOString()}\n`);
+    const now = Date.now();
+    const signing = signingKid(list.filter((k) => k.alg === config.jwtAlg), now, KEY_PUBLISH_LEAD_MS);
+    for (const k of list) {
+      const signsFrom = k.createdAt.getTime() + KEY_PUBLISH_LEAD_MS;
+      const state = k.kid === signing ? 'active' : signsFrom > now ? `published, signs from ${new Date(signsFrom).toISOString()}` : 'verify-only';
+      io.stdout(`${k.kid}  ${k.alg}  ${state}  created ${k.createdAt.toISOString()}\n`);
+    }
     if (list.length === 0) io.stderr('no keys yet: the server makes one on first start\n');
     return 0;
   } finally {

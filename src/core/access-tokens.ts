@@ -73,8 +73,8 @@ export interface AccessTokenOptions {
 /** Signs and verifies access tokens. */
 export class AccessTokens {
   readonly ttl: number;
-  readonly #sign: (payload: Readonly<Record<string, unknown>>) => string;
-  readonly #verify: ReturnType<typeof createVerifier>;
+  #sign: (payload: Readonly<Record<string, unknown>>) => string;
+  #verify: ReturnType<typeof createVerifier>;
   readonly #fallbacks: ReturnType<typeof createVerifier>[];
   readonly #options: AccessTokenOptions;
   readonly #now: () => number;
@@ -83,26 +83,34 @@ export class AccessTokens {
     this.#options = options;
     this.ttl = options.ttl;
     this.#now = options.clock ?? Date.now;
+    const cacheSize = options.cacheSize ?? 10_000;
     this.#sign = createSigner({ key: options.signingKeys, typ: 'at+jwt' });
-    const common = {
-      algorithms: [options.algorithm],
-      issuer: options.issuer,
-      audience: options.audience,
+    this.#verify = this.#verifier(options.signingKeys, cacheSize);
+    this.#fallbacks = (options.previousKeys ?? []).map((key) => this.#verifier(key, Math.ceil(cacheSize / 10)));
+  }
+
+  /**
+   * Signs and verifies with `keys` from now on (a key rotation picked up while running). The
+   * verified-token cache starts empty: a token is re-verified once against the new set.
+   */
+  useKeys(keys: KeySet): void {
+    this.#sign = createSigner({ key: keys, typ: 'at+jwt' });
+    this.#verify = this.#verifier(keys, this.#options.cacheSize ?? 10_000);
+  }
+
+  #verifier(keys: KeySet | JwtKey, cacheSize: number): ReturnType<typeof createVerifier> {
+    return createVerifier({
+      algorithms: [this.#options.algorithm],
+      issuer: this.#options.issuer,
+      audience: this.#options.audience,
       typ: 'at+jwt',
       // Instances of one cluster share a synchronised clock; a few seconds cover their skew.
       leeway: 5,
       requiredClaims: ['sub', 'exp', 'iat', 'sid', 'jti'],
       clock: this.#now,
-    } as const;
-    const cacheSize = options.cacheSize ?? 10_000;
-    this.#verify = createVerifier({
-      ...common,
-      keys: options.signingKeys,
+      keys,
       cache: cacheSize > 0 ? { max: cacheSize } : false,
     });
-    this.#fallbacks = (options.previousKeys ?? []).map((key) =>
-      createVerifier({ ...common, keys: key, cache: cacheSize > 0 ? { max: Math.ceil(cacheSize / 10) } : false }),
-    );
   }
 
   /** Issues a token for `user` in session `sid`, which started at `authTime` (seconds). */

@@ -105,20 +105,77 @@ export async function rotateSigningKey(repo: KeyRepository, alg: Exclude<Algorit
 }
 
 /**
- * The key set tokens are signed and verified with. HS256: the current secret (retired ones are
- * handled by the verifier's fallbacks). EdDSA/ES256: the stored keys of that algorithm, generating
- * the first one on first start.
+ * How long a new EdDSA/ES256 key is published — in the JWKS and to every instance's verifier —
+ * before anyone signs with it. Longer than {@link KEY_RELOAD_INTERVAL_MS}, so that when the first
+ * instance signs with a new key, every other instance has loaded it and accepts its tokens.
  */
-export async function loadSigningKeys(config: HushConfig, secrets: Secrets, repo: KeyRepository): Promise<KeySet> {
+export const KEY_PUBLISH_LEAD_MS = 2 * 60_000;
+
+/** How often a running server looks for keys added by `hush keys rotate`. */
+export const KEY_RELOAD_INTERVAL_MS = 60_000;
+
+/**
+ * The key to sign with: the newest key published for at least `lead` ms, or — when none has been
+ * (a fresh install) — the oldest. `stored` is oldest first, as the repositories list it.
+ */
+export function signingKid(stored: readonly StoredSigningKey[], now: number, lead: number): string | undefined {
+  let kid = stored[0]?.kid;
+  for (const key of stored) if (key.createdAt.getTime() <= now - lead) kid = key.kid;
+  return kid;
+}
+
+/**
+ * The key set tokens are signed and verified with. HS256: the current secret (retired ones are
+ * handled by the verifier's fallbacks). EdDSA/ES256: every stored key of that algorithm, signing
+ * with the one {@link signingKid} picks; the first key is generated on first start.
+ */
+export async function loadSigningKeys(
+  config: HushConfig,
+  secrets: Secrets,
+  repo: KeyRepository,
+  timing: { now?: number; publishLeadMs?: number } = {},
+): Promise<KeySet> {
   if (config.jwtAlg === 'HS256') return new KeySet([importSecret(secrets.secret, 'HS256')]);
   let stored = (await repo.list()).filter((k) => k.alg === config.jwtAlg);
-  if (!stored.some((k) => k.active)) {
+  if (stored.length === 0) {
     await rotateSigningKey(repo, config.jwtAlg);
     stored = (await repo.list()).filter((k) => k.alg === config.jwtAlg);
   }
   const keys: JwtKey[] = stored.map((k) => importJwk(JSON.parse(k.privateJwk) as JsonWebKey, { alg: config.jwtAlg, kid: k.kid }));
-  const active = stored.find((k) => k.active) ?? stored[stored.length - 1];
-  return new KeySet(keys, active ? { activeKid: active.kid } : {});
+  const activeKid = signingKid(stored, timing.now ?? Date.now(), timing.publishLeadMs ?? KEY_PUBLISH_LEAD_MS);
+  return new KeySet(keys, activeKid === undefined ? {} : { activeKid });
+}
+
+/** The signing keys in use, replaced when a reload finds a change; what the JWKS route publishes. */
+export class SigningKeys {
+  #current: KeySet;
+  #jwks: ReturnType<KeySet['toJwks']> | undefined;
+
+  constructor(initial: KeySet) {
+    this.#current = initial;
+  }
+
+  get current(): KeySet {
+    return this.#current;
+  }
+
+  /** The public JWKS of the current keys (computed once per key set). */
+  jwks(): ReturnType<KeySet['toJwks']> {
+    this.#jwks ??= this.#current.toJwks();
+    return this.#jwks;
+  }
+
+  /** Takes `next` if it differs from the current set (other kids, or another signing key); says whether it did. */
+  replace(next: KeySet): boolean {
+    if (fingerprint(next) === fingerprint(this.#current)) return false;
+    this.#current = next;
+    this.#jwks = undefined;
+    return true;
+  }
+}
+
+function fingerprint(keys: KeySet): string {
+  return `${keys.active.kid ?? ''}|${keys.keys.map((k) => k.kid ?? '').join(',')}`;
 }
 
 /** Retired HS256 secrets, as keys the access-token verifier falls back to. */

@@ -12,7 +12,7 @@ import type { HushConfig } from '../config.js';
 import { AuthError } from '../core/errors.js';
 import type { RequestLimiter } from '../core/limits/index.js';
 import type { AuthService } from '../core/service.js';
-import type { KeySet } from '../jwt/index.js';
+import type { SigningKeys } from '../core/keys.js';
 import type { Store } from '../store/types.js';
 import { refreshCookie } from './cookies.js';
 import { checkRequestOrigin } from './csrf.js';
@@ -29,7 +29,8 @@ export interface AppOptions {
   readonly config: HushConfig;
   readonly service: AuthService;
   readonly store: Store;
-  readonly keys: KeySet;
+  /** The signing keys, whose public half the JWKS route publishes (they change on rotation). */
+  readonly keys: SigningKeys;
   readonly limiter?: RequestLimiter | undefined;
   /** Request metrics; undefined when metrics are off. */
   readonly metrics?: Metrics | undefined;
@@ -145,9 +146,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  const jwks = keys.toJwks();
   app.get('/.well-known/jwks.json', { schema: { summary: 'Public signing keys (empty for HS256)', response: { 200: jwksBody } } }, (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=300').send(jwks);
+    // A new key is published two minutes before it signs: caches must look again sooner than that.
+    reply.header('cache-control', 'public, max-age=60').send(keys.jwks());
   });
 
   app.get('/openapi.json', (_request, reply) => {

@@ -162,7 +162,12 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
               .then((next) => {
                 if (keys.replace(next)) accessTokens.useKeys(next);
               })
-              .catch((error: unknown) => observers.onError?.(error));
+              .catch((error: unknown) => {
+                const code = (error as { code?: unknown } | null)?.code;
+                (observers.onWarning ?? console.warn)(
+                  `hush: reloading the signing keys failed (${typeof code === 'string' ? code : 'error'}); the current keys stay in use`,
+                );
+              });
           }, options.keyRotation?.reloadIntervalMs ?? KEY_RELOAD_INTERVAL_MS);
     keyReload?.unref();
     const opened = { announcer, counters };

@@ -10,6 +10,7 @@
  * app.addHook('onClose', () => revocations.close());
  * ```
  */
+import { describeError } from './core/describe-error.js';
 import type { AccessClaims, RevocationCheck } from './middleware/core.js';
 import { RevocationFeed, type RevocationAnnouncer } from './core/revocations.js';
 import { isPostgresUrl, openStore, type Store } from './store/index.js';
@@ -60,14 +61,14 @@ export async function followRevocations(options: FollowRevocationsOptions): Prom
     // A SQLite file is opened read-only and must exist: a wrong path is refused, never created.
     store = await openStore(databaseUrl, { max: 2, onError, readonly: true }).catch((error: unknown) => {
       const what = isPostgresUrl(databaseUrl) ? 'cannot open the database' : 'no readable SQLite database at that path';
-      throw new RevocationFeedError(`followRevocations: ${what} (${describe(error)}); give the hush server’s DATABASE_URL`, { cause: error });
+      throw new RevocationFeedError(`followRevocations: ${what} (${describeError(error)}); give the hush server’s DATABASE_URL`, { cause: error });
     });
     const userOnError = options.onError;
     const warn = userOnError ? (message: string) => userOnError(new Error(message)) : undefined;
     announcer = options.redisUrl ? (await import('./core/redis-announcer.js')).createRedisAnnouncer(options.redisUrl, { warn }) : undefined;
     const feed = new RevocationFeed(store, { pollInterval: options.pollInterval ?? 1000, onError, announcer });
     await feed.start().catch((error: unknown) => {
-      throw new RevocationFeedError(`followRevocations: cannot read the revocation feed (${describe(error)}); is this the hush server’s database, and has it started once?`, { cause: error });
+      throw new RevocationFeedError(`followRevocations: cannot read the revocation feed (${describeError(error)}); is this the hush server’s database, and has it started once?`, { cause: error });
     });
     const opened = { store, announcer };
     let closing: Promise<void> | undefined;
@@ -98,13 +99,6 @@ function throttledWarning(): (error: unknown) => void {
   return (error) => {
     if (Date.now() - last < 60_000) return;
     last = Date.now();
-    console.warn(`hush/revocations: following the revocation feed failed (${describe(error)}); known notices stay in force`);
+    console.warn(`hush/revocations: following the revocation feed failed (${describeError(error)}); known notices stay in force`);
   };
-}
-
-/** An error's code or name, never its message (a driver's message may quote a URL). */
-function describe(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(code)) return code;
-  return error instanceof Error ? error.name : 'unknown error';
 }

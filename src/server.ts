@@ -16,6 +16,7 @@ import {
   previousKeys,
   SigningKeys,
 } from './core/keys.js';
+import { describeError } from './core/describe-error.js';
 import { startMaintenance } from './core/maintenance.js';
 import {
   createMemoryCounterStore,
@@ -163,9 +164,8 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
                 if (keys.replace(next)) accessTokens.useKeys(next);
               })
               .catch((error: unknown) => {
-                const code = (error as { code?: unknown } | null)?.code;
                 (observers.onWarning ?? console.warn)(
-                  `hush: reloading the signing keys failed (${typeof code === 'string' ? code : 'error'}); the current keys stay in use`,
+                  `hush: reloading the signing keys failed (${describeError(error)}); the current keys stay in use`,
                 );
               });
           }, options.keyRotation?.reloadIntervalMs ?? KEY_RELOAD_INTERVAL_MS);

@@ -5,6 +5,7 @@
  * A lost message costs at most the poll interval.
  */
 import { Redis } from 'ioredis';
+import { describeError } from './describe-error.js';
 import type { RevocationAnnouncer } from './revocations.js';
 
 /** The channel every hush instance (and every follower) listens on. */
@@ -26,7 +27,7 @@ export function createRedisAnnouncer(redisUrl: string, options: RedisAnnouncerOp
   const warnThrottled = (error: unknown): void => {
     if (closing || Date.now() - lastWarning < WARN_INTERVAL_MS) return;
     lastWarning = Date.now();
-    warn(`hush: revocation announcements through Redis failed (${describe(error)}); instances still poll every second`);
+    warn(`hush: revocation announcements through Redis failed (${describeError(error)}); instances still poll every second`);
   };
   const connect = (role: 'publisher' | 'subscriber'): Redis => {
     let client: Redis;
@@ -87,10 +88,4 @@ export function createRedisAnnouncer(redisUrl: string, options: RedisAnnouncerOp
       else publisher.disconnect();
     },
   };
-}
-
-function describe(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code)) return code;
-  return error instanceof Error ? error.name : 'unknown error';
 }

@@ -66,18 +66,19 @@ describe('group commit', () => {
     for (const p of both) await assert.rejects(p, /a batch of 2 wrote 1/);
   });
 
-  it('idle() resolves once everything queued so far is written', async () => {
+  it('running settles once everything queued so far is written, and is undefined when idle', async () => {
     const written: number[] = [];
     const group = new GroupCommit<number, number>(async (items) => {
       await sleep(10);
       written.push(...items);
       return [...items];
     });
+    assert.equal(group.running, undefined);
     void group.add(1);
     void group.add(2);
-    await group.idle();
+    await group.running;
     assert.deepEqual(written, [1, 2]);
-    await group.idle();
+    assert.equal(group.running, undefined);
   });
 
   it('refuses a maxBatch that is not a positive integer (an empty batch would never drain)', () => {

@@ -42,10 +42,6 @@ export class GroupCommit<I, O> {
     return this.#running;
   }
 
-  /** Resolves once every item queued so far has been written or rejected. */
-  async idle(): Promise<void> {
-    while (this.#running) await this.#running;
-  }
 
   async #drain(): Promise<void> {
     // Starts after the current tick, so writes queued together share the first batch too.

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { describeError } from '../describe-error.js';
 import type { CounterState, CounterStore } from './counter-store.js';
 import { createMemoryCounterStore } from './memory-store.js';
 
@@ -60,15 +61,10 @@ export function createRedisCounterStore(redisUrl: string, options: RedisCounterS
     lastWarning = t;
     warn(message);
   };
-  const describe = (error: unknown): string => {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code)) return code;
-    return error instanceof Error ? error.name : 'unknown error';
-  };
   const failOver = (error: unknown): void => {
     if (closing) return;
     warnThrottled(
-      `hush: rate-limit counters use this instance's memory until Redis answers again (${describe(error)})`,
+      `hush: rate-limit counters use this instance's memory until Redis answers again (${describeError(error)})`,
     );
   };
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:jwt` — hush/jwt against its peers, in one process, as ratios.
+ * `npm run bench:jwt` — hush-auth/jwt against its peers, in one process, as ratios.
  *
  * Method: every contestant of a section runs in interleaved rounds (the order rotates each round), each
  * round a batch sized to take ~BATCH_MS, every operation on a distinct token (or payload). The score is
@@ -176,7 +176,7 @@ fastHs(hsTokens[0]!);
 jsonwebtoken.verify(hsTokens[0]!, hsKeyObject, jwtOpts);
 await jose.jwtVerify(hsTokens[0]!, hsCryptoKey, joseOpts);
 
-print(`hush/jwt benchmark — node ${process.version}, ${ROUNDS} interleaved rounds of ~${BATCH_MS} ms, medians`);
+print(`hush-auth/jwt benchmark — node ${process.version}, ${ROUNDS} interleaved rounds of ~${BATCH_MS} ms, medians`);
 
 const hsVerify = await section(
   [

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the browser client with esbuild: dist/client/index.js (hush/client) and axios.js (hush/client/axios)
+// Bundles the browser client with esbuild: dist/client/index.js (hush-auth/client) and axios.js (hush-auth/client/axios)
 // replace tsc's per-module output with one minified ES module each (the .d.ts files tsc wrote stay), and
 // dist/client/hush-client.js is the same client bundle under the name the demo loads from /assets/.
 // Prints the minified and min+gzip sizes; the budget (4096 bytes min+gzip) is enforced by src/client/size.test.ts.
@@ -25,5 +25,5 @@ for (const [file, code] of [['index.js', client], ['hush-client.js', client], ['
   rmSync(`dist/client/${file}.map`, { force: true }); // tsc's map no longer matches the bundle
 }
 const size = (code) => `${code.length} B minified, ${gzipSync(code).length} B min+gzip`;
-console.log(`hush/client        ${size(client)} (budget 4096 B min+gzip)`);
-console.log(`hush/client/axios  ${size(axios)}`);
+console.log(`hush-auth/client        ${size(client)} (budget 4096 B min+gzip)`);
+console.log(`hush-auth/client/axios  ${size(axios)}`);

@@ -2,7 +2,7 @@
  * hush, used as a library: build the server in your own process.
  *
  * ```ts
- * import { createHush, loadConfig } from 'hush';
+ * import { createHush, loadConfig } from 'hush-auth';
  * const hush = await createHush(loadConfig(process.env), { claims: (user) => ({ roles: ['reader'] }) });
  * await hush.app.listen({ port: 3000 });
  * ```

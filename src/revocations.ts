@@ -1,10 +1,10 @@
 /**
- * `hush/revocations`: lets a resource service refuse revoked access tokens as promptly as the hush
+ * `hush-auth/revocations`: lets a resource service refuse revoked access tokens as promptly as the hush
  * server does, by following the server's revocation feed in its database.
  *
  * ```ts
- * import { hushAuth } from 'hush/fastify';
- * import { followRevocations } from 'hush/revocations';
+ * import { hushAuth } from 'hush-auth/fastify';
+ * import { followRevocations } from 'hush-auth/revocations';
  * const revocations = await followRevocations({ databaseUrl: process.env.DATABASE_URL!, redisUrl: process.env.REDIS_URL });
  * await app.register(hushAuth, { secret: process.env.HUSH_SECRET!, revocations });
  * app.addHook('onClose', () => revocations.close());
@@ -99,6 +99,6 @@ function throttledWarning(): (error: unknown) => void {
   return (error) => {
     if (Date.now() - last < 60_000) return;
     last = Date.now();
-    console.warn(`hush/revocations: following the revocation feed failed (${describeError(error)}); known notices stay in force`);
+    console.warn(`hush-auth/revocations: following the revocation feed failed (${describeError(error)}); known notices stay in force`);
   };
 }

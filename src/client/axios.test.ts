@@ -99,7 +99,7 @@ async function setup(t: TestContext, defaults?: { baseURL?: string; plainHeaders
   return { env, auth, api };
 }
 
-describe('hush/client/axios', () => {
+describe('hush-auth/client/axios', () => {
   it('sends the Bearer token to the auth origin and apiOrigins only', async (t) => {
     const { env, auth, api } = await setup(t, { baseURL: '/api' });
     const token = await auth.getAccessToken();

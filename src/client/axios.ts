@@ -1,5 +1,5 @@
 /**
- * `hush/client/axios`: the client's token handling for an axios instance, as an interceptor pair. It needs no
+ * `hush-auth/client/axios`: the client's token handling for an axios instance, as an interceptor pair. It needs no
  * axios at runtime: pass in the instance you already have.
  * @packageDocumentation
  */

@@ -1,5 +1,5 @@
 /**
- * `hush/client`: the browser client of a hush auth server. No dependencies, no Node built-ins.
+ * `hush-auth/client`: the browser client of a hush auth server. No dependencies, no Node built-ins.
  * @packageDocumentation
  */
 export { createAuthClient } from './client.js';

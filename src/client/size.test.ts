@@ -19,18 +19,18 @@ async function bundle(entry: string): Promise<Uint8Array> {
   return result.outputFiles[0]!.contents;
 }
 
-it(`hush/client stays within ${BUDGET} bytes minified + gzipped`, async () => {
+it(`hush-auth/client stays within ${BUDGET} bytes minified + gzipped`, async () => {
   const size = gzipSync(await bundle('src/client/index.ts')).length;
   assert.ok(size <= BUDGET, `${size} B min+gzip`);
 });
 
-it('hush/client bundles without Node built-ins or dependencies', async () => {
+it('hush-auth/client bundles without Node built-ins or dependencies', async () => {
   const code = new TextDecoder().decode(await bundle('src/client/index.ts'));
   assert.doesNotMatch(code, /\bimport\s*[^;]*\bfrom\s*["']|\brequire\(|\bimport\(/, 'a self-contained module');
   assert.doesNotMatch(code, /node:|process\.|Buffer\b/);
 });
 
-it('hush/client/axios needs no axios at runtime', async () => {
+it('hush-auth/client/axios needs no axios at runtime', async () => {
   const code = new TextDecoder().decode(await bundle('src/client/axios.ts'));
   assert.doesNotMatch(code, /\bfrom\s*["']|\brequire\(|\bimport\(/);
 });

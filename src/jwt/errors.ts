@@ -1,9 +1,9 @@
 /**
- * Error classes of hush/jwt. Every error has a stable `code`; messages are fixed texts that never
+ * Error classes of hush-auth/jwt. Every error has a stable `code`; messages are fixed texts that never
  * contain the token, a key, or any attacker-chosen header value (a `kid` may hold anything).
  */
 
-/** Base class of every error hush/jwt throws. Branch on `code`, not on the message. */
+/** Base class of every error hush-auth/jwt throws. Branch on `code`, not on the message. */
 export class JwtError extends Error {
   /** Stable machine-readable code, e.g. `ERR_JWT_EXPIRED`. */
   readonly code: string;

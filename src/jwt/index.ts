@@ -1,5 +1,5 @@
 /**
- * hush/jwt — a strict, fast JWS/JWT codec over node:crypto KeyObjects.
+ * hush-auth/jwt — a strict, fast JWS/JWT codec over node:crypto KeyObjects.
  *
  * The server, the middleware and the CLI use nothing else for tokens. See docs/jwt.md.
  */

@@ -1,6 +1,6 @@
 /**
  * What the three framework guards share: option checking, and turning an `Authorization` header
- * into a user, an anonymous visitor, or a rejection. It knows only the contract and hush/jwt — never
+ * into a user, an anonymous visitor, or a rejection. It knows only the contract and hush-auth/jwt — never
  * the server's core — so a resource service needs nothing but the access secret or the JWKS URL.
  */
 import {
@@ -57,7 +57,7 @@ export interface RevocationCheck {
   isRevoked(claims: Readonly<AccessClaims>): boolean;
 }
 
-/** Options of every hush guard (`hush/fastify`, `hush/express`, `hush/hono`). */
+/** Options of every hush guard (`hush-auth/fastify`, `hush-auth/express`, `hush-auth/hono`). */
 export interface HushGuardOptions {
   /**
    * The access-token secret the server signs with (`HUSH_SECRET`, UTF-8, at least 32 bytes), or a list
@@ -88,7 +88,7 @@ export interface HushGuardOptions {
    */
   cache?: boolean | { max?: number };
   /**
-   * Refuses revoked tokens: `await followRevocations(…)` from `hush/revocations` follows the server's
+   * Refuses revoked tokens: `await followRevocations(…)` from `hush-auth/revocations` follows the server's
    * feed. Without it a token is good until it expires.
    */
   revocations?: RevocationCheck;
@@ -302,7 +302,7 @@ export function createAuthenticator(options: HushGuardOptions): Authenticator {
       },
     };
   } catch (error) {
-    // hush/jwt's option errors (a jwksUrl that is not https, say) name the option and hold no secret.
+    // hush-auth/jwt's option errors (a jwksUrl that is not https, say) name the option and hold no secret.
     if (error instanceof JwtError) fail(error.message);
     throw error;
   }

@@ -32,7 +32,7 @@ describeGuardOverHttp('Express', async ({ required, optional }) => {
   };
 });
 
-describe('hush/express hushAuth', () => {
+describe('hush-auth/express hushAuth', () => {
   it('throws a HushGuardOptionsError at creation for bad options, before any request', () => {
     assert.throws(() => hushAuth({ secret: 'too-short' }), HushGuardOptionsError);
     assert.throws(() => hushAuth({} as never), /hush guard: give secret/);

@@ -1,9 +1,9 @@
 /**
- * `hush/express`: a verify-only guard for Express 5 resource services.
+ * `hush-auth/express`: a verify-only guard for Express 5 resource services.
  *
  * ```ts
  * import express from 'express';
- * import { hushAuth } from 'hush/express';
+ * import { hushAuth } from 'hush-auth/express';
  *
  * const app = express();
  * app.get('/orders', hushAuth({ secret: process.env.HUSH_SECRET }), (req, res) => {

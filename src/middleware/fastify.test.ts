@@ -23,7 +23,7 @@ describeGuardOverHttp('Fastify', async ({ required, optional }) => {
   return { url, close: () => app.close() };
 });
 
-describe('hush/fastify hushAuth', () => {
+describe('hush-auth/fastify hushAuth', () => {
   it('fails registration with a HushGuardOptionsError for bad options', async () => {
     const app = Fastify();
     await assert.rejects(async () => {

@@ -1,9 +1,9 @@
 /**
- * `hush/fastify`: a verify-only guard for Fastify resource services.
+ * `hush-auth/fastify`: a verify-only guard for Fastify resource services.
  *
  * ```ts
  * import Fastify from 'fastify';
- * import { hushAuth } from 'hush/fastify';
+ * import { hushAuth } from 'hush-auth/fastify';
  *
  * const app = Fastify();
  * await app.register(hushAuth, { secret: process.env.HUSH_SECRET });

@@ -31,7 +31,7 @@ describeGuardOverHttp('Hono', async ({ required, optional }) => {
   };
 });
 
-describe('hush/hono hushAuth', () => {
+describe('hush-auth/hono hushAuth', () => {
   it('throws a HushGuardOptionsError at creation for bad options, before any request', () => {
     assert.throws(() => hushAuth({ secret: 'too-short' }), HushGuardOptionsError);
   });

@@ -1,9 +1,9 @@
 /**
- * `hush/hono`: a verify-only guard for Hono resource services.
+ * `hush-auth/hono`: a verify-only guard for Hono resource services.
  *
  * ```ts
  * import { Hono } from 'hono';
- * import { hushAuth, type HushEnv } from 'hush/hono';
+ * import { hushAuth, type HushEnv } from 'hush-auth/hono';
  *
  * const app = new Hono<HushEnv>();
  * app.use('/api/*', hushAuth({ secret: process.env.HUSH_SECRET }));

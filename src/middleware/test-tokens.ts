@@ -1,5 +1,5 @@
 /**
- * Test support: access tokens signed here with hush/jwt, good and bad, shaped like the server's, and
+ * Test support: access tokens signed here with hush-auth/jwt, good and bad, shaped like the server's, and
  * a local JWKS endpoint. Not part of the build.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// hush/client in a real browser: Debian's chromium driving the demo app served by a real `hush start`.
+// hush-auth/client in a real browser: Debian's chromium driving the demo app served by a real `hush start`.
 // The eight scenarios of issue 5 (scenario 5, rotating sessions, is in rotating.test.ts).
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync } from 'node:fs';
@@ -22,7 +22,7 @@ async function countdownShown(page: Page): Promise<void> {
   await page.waitForFunction(() => /\d:\d\d/.test(document.getElementById('countdown')?.textContent ?? ''));
 }
 
-describe('hush/client in chromium (stateless, 5 s access tokens)', { skip: skipReason, timeout: 150_000 }, () => {
+describe('hush-auth/client in chromium (stateless, 5 s access tokens)', { skip: skipReason, timeout: 150_000 }, () => {
   let server: TestServer;
   let browser: Browser;
   let app: string;

@@ -11,7 +11,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 type PageAuth = { auth: { state: string; fetch(u: string): Promise<Response>; getAccessToken(): Promise<string | null>; renew(t: string, u: string): Promise<string | null> } };
 
-describe('hush/client in chromium (rotating refresh tokens)', { skip: skipReason, timeout: 120_000 }, () => {
+describe('hush-auth/client in chromium (rotating refresh tokens)', { skip: skipReason, timeout: 120_000 }, () => {
   let server: TestServer | undefined;
   let unavailable: string | undefined;
   let browser: Browser;

@@ -1,5 +1,5 @@
 /**
- * Resource services that follow the hush server's revocation feed (`hush/revocations`): an Express,
+ * Resource services that follow the hush server's revocation feed (`hush-auth/revocations`): an Express,
  * a Hono and a Fastify app refuse a suspended user's access tokens within 2 s, as the server does —
  * on PostgreSQL with Redis, and on the embedded SQLite file — while the token a password change
  * returns stays good.

@@ -231,7 +231,7 @@ describe('401 handling', () => {
     // A client that looped would keep asking: the third request hangs, so the loop stops and the
     // bound below reports it, instead of spinning until the file times out.
     env.server.routes.set('GET /api/private', (req) =>
-      env.server.count('GET /api/private') > 2 ? hang(req) : json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }),
+      env.server.count('GET /api/private') > 2 ? hang(req, '') : json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }),
     );
     const res = await settlesWithin(env, auth.fetch('/api/private'), 1000, 'a fetch answered 401 invalid_token every time');
     assert.equal(res.status, 401);

@@ -47,6 +47,19 @@ describe('RevocationList', () => {
     list.prune(1001);
     assert.equal(list.size, 0);
   });
+
+  it('keeps, when it prunes, every notice that still covers a live token, and still refuses those tokens', () => {
+    const list = new RevocationList();
+    list.apply({ kind: 'user', userId: 'gone', version: 2, expiresAt: new Date(1000) });
+    list.apply({ kind: 'session', sessionId: 'gone', expiresAt: new Date(1000) });
+    list.apply({ kind: 'user', userId: 'u1', version: 2, expiresAt: new Date(1001) });
+    list.apply({ kind: 'session', sessionId: 's1', expiresAt: new Date(1001) });
+    list.prune(1000);
+    assert.equal(list.size, 2);
+    assert.equal(list.isRevoked('u1', 'x', 1), true);
+    assert.equal(list.isRevoked('u9', 's1', 1), true);
+    assert.equal(list.isRevoked('gone', 'gone', 1), false);
+  });
 });
 
 describe('RevocationFeed', async () => {

@@ -21,6 +21,21 @@ async function signedInPage(t: TestContext, options: { locks?: boolean } = {}): 
   return { env, auth, events };
 }
 
+/**
+ * Awaits `promise`, failing fast (instead of at the file's timeout) when it has not settled after `ms` of
+ * fake time: a retry loop shows as a clear failure with the request count, not as a hang.
+ */
+async function settlesWithin<T>(env: Env, promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await env.clock.advance(ms);
+  assert.ok(settled, `${what} did not settle within ${ms} ms of fake time (${env.server.requests.length} requests so far)`);
+  return promise;
+}
+
 /** Every value the page ever stored, for "the token is never persisted" checks. */
 function assertNoTokenStored(env: Env): void {
   for (const write of [...env.storage.writes, ...env.session.writes]) assert.equal(write, 'hush:session=1');
@@ -211,10 +226,14 @@ describe('401 handling', () => {
     assert.notEqual(posts[0]!.headers.get('authorization'), posts[1]!.headers.get('authorization'));
   });
 
-  it('never retries more than once', async (t) => {
+  it('never retries more than once, and the call settles at once', async (t) => {
     const { env, auth } = await signedInPage(t);
-    env.server.routes.set('GET /api/private', () => json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }));
-    const res = await auth.fetch('/api/private');
+    // A client that looped would keep asking: the third request hangs, so the loop stops and the
+    // bound below reports it, instead of spinning until the file times out.
+    env.server.routes.set('GET /api/private', (req) =>
+      env.server.count('GET /api/private') > 2 ? hang(req, '') : json(401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }),
+    );
+    const res = await settlesWithin(env, auth.fetch('/api/private'), 1000, 'a fetch answered 401 invalid_token every time');
     assert.equal(res.status, 401);
     assert.equal(env.server.count('GET /api/private'), 2);
     assert.equal(env.server.count('POST /auth/refresh'), 2);
@@ -340,6 +359,27 @@ describe('where the token goes', () => {
     await auth.fetch('/api/sr');
     assert.equal(await auth.getAccessToken(), fresh);
     assert.equal(events.at(-1)?.type, 'refreshed');
+  });
+
+  it('ignores an x-access-token older than the token it holds', async (t) => {
+    const { env, auth, events } = await signedInPage(t);
+    // Issued before the refresh below, so older (lower iat) than the client's token, yet valid and the same user's.
+    const older = env.server.issue();
+    env.server.revoke((await auth.getAccessToken())!);
+    assert.equal((await auth.fetch('/api/private')).status, 200);
+    const current = (await auth.getAccessToken())!;
+    const iat = (token: string): number => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number }).iat;
+    assert.ok(iat(older) < iat(current) && env.server.valid(older));
+    const seen = events.length;
+    env.server.routes.set('GET /api/sr', () => json(200, {}, { 'x-access-token': older }));
+    await auth.fetch('/api/sr');
+    assert.equal(await auth.getAccessToken(), current);
+    assert.equal(events.length, seen, 'no refreshed event for a token it did not take');
+    // It still takes a newer one.
+    const newer = env.server.issue();
+    env.server.routes.set('GET /api/sr', () => json(200, {}, { 'x-access-token': newer }));
+    await auth.fetch('/api/sr');
+    assert.equal(await auth.getAccessToken(), newer);
   });
 
   it('ignores x-access-token for another user', async (t) => {

@@ -199,11 +199,18 @@ export class PasswordHasher {
   }
 
   /**
-   * Checks a password (after NFKC) against a stored PHC hash. A malformed hash is a mismatch, costs
-   * as much as a real check (so it reveals nothing through timing) and never throws.
+   * Checks a password (after NFKC) against a stored PHC hash. A malformed hash, or a password that is
+   * not well-formed Unicode, is a mismatch, costs as much as a real check (so it reveals nothing
+   * through timing) and never throws.
    * @throws HashingQueueFullError when the wait queue is full.
    */
   async verify(passwordHash: string, password: string): Promise<VerifyResult> {
+    // Hashing turns each lone surrogate into U+FFFD, so a malformed password would match a
+    // well-formed one it is not; it never matches (new ones are refused with a 400 before this).
+    if (!password.isWellFormed()) {
+      await this.verifyDummy(password);
+      return { ok: false, needsRehash: false };
+    }
     let stored: ReturnType<typeof parseOptions>;
     try {
       stored = parseOptions(passwordHash);

@@ -47,6 +47,19 @@ describe('RevocationList', () => {
     list.prune(1001);
     assert.equal(list.size, 0);
   });
+
+  it('keeps, when it prunes, every notice that still covers a live token, and still refuses those tokens', () => {
+    const list = new RevocationList();
+    list.apply({ kind: 'user', userId: 'gone', version: 2, expiresAt: new Date(1000) });
+    list.apply({ kind: 'session', sessionId: 'gone', expiresAt: new Date(1000) });
+    list.apply({ kind: 'user', userId: 'u1', version: 2, expiresAt: new Date(1001) });
+    list.apply({ kind: 'session', sessionId: 's1', expiresAt: new Date(1001) });
+    list.prune(1000);
+    assert.equal(list.size, 2);
+    assert.equal(list.isRevoked('u1', 'x', 1), true);
+    assert.equal(list.isRevoked('u9', 's1', 1), true);
+    assert.equal(list.isRevoked('gone', 'gone', 1), false);
+  });
 });
 
 describe('RevocationFeed', async () => {
@@ -82,16 +95,17 @@ describe('RevocationFeed', async () => {
     const storeA = await openPostgresStore(db.url);
     const storeB = await openPostgresStore(db.url);
     await storeA.migrate();
-    // Polling once a minute: only the notification can deliver the notice in time.
-    const a = new RevocationFeed(storeA, { pollInterval: 60_000 });
-    const b = new RevocationFeed(storeB, { pollInterval: 60_000 });
+    // Polling once an hour: only the notification can deliver the notice in time.
+    const a = new RevocationFeed(storeA, { pollInterval: 3_600_000 });
+    const b = new RevocationFeed(storeB, { pollInterval: 3_600_000 });
     await a.start();
     await b.start();
     try {
       const started = Date.now();
       await a.publish({ kind: 'session', sessionId: 'notified', expiresAt: later });
       while (!b.list.isRevoked('u', 'notified', 1)) {
-        assert.ok(Date.now() - started < 1000, 'delivered within a second');
+        // The contract's 2 s, against an hour for the poll: a deadline, not a speed measurement.
+        assert.ok(Date.now() - started < 2000, 'delivered within the contract\'s 2 s');
         await new Promise((r) => setTimeout(r, 5));
       }
     } finally {

@@ -22,7 +22,7 @@ import type { LoginThrottle } from './limits/index.js';
 import type { PasswordHasher } from './password.js';
 import { DELETED_VERSION, type RevocationFeed } from './revocations.js';
 import type { SessionInfo, SessionStrategy, SessionTokens } from './sessions/types.js';
-import { checkPassword, checkUsername, isPossibleUsername, PASSWORD_MAX } from './validate.js';
+import { checkLoginPassword, checkPassword, checkUsername, isPossibleUsername, PASSWORD_MAX } from './validate.js';
 
 /** Who is asking: the client address (for throttling) and user agent. */
 export interface RequestContext {
@@ -98,7 +98,7 @@ export class AuthService {
   /** Checks a username and password and starts a session. */
   async login(username: string, password: string, ctx: RequestContext): Promise<Grant> {
     checkUsername(username, 'login');
-    checkPassword(password);
+    checkLoginPassword(password);
     const user = await this.#checkPassword(username, password, ctx, 401);
     if (user.suspended) {
       this.#emit({ type: 'login_failed', reason: 'suspended' });

@@ -65,11 +65,13 @@ describe('RFC 7515 Appendix A', () => {
     assert.deepEqual({ ...verify(token) }, RFC7515_CLAIMS);
   });
 
-  it('A.3 ES256: verifies the published token', () => {
+  it('A.3 ES256: verifies the published token with allowHighS; by default its high s is refused', () => {
     const key = importJwk(RFC7515_A3.jwk, { alg: 'ES256' });
     const token = `${RFC7515_A3.header}.${RFC7515_CLAIMS_B64}.${RFC7515_A3.signature}`;
-    const verify = createVerifier({ keys: key, algorithms: ['ES256'], clock: beforeExp });
+    const verify = createVerifier({ keys: key, algorithms: ['ES256'], clock: beforeExp, allowHighS: true });
     assert.deepEqual({ ...verify(token) }, RFC7515_CLAIMS);
+    const strict = createVerifier({ keys: key, algorithms: ['ES256'], clock: beforeExp });
+    assert.throws(() => strict(token), JwsSignatureInvalidError);
   });
 
   it('A.4 ES512: verifies the published JWS; its plain-text payload is not a JWT', () => {
@@ -111,11 +113,12 @@ describe('RFC 7520 §4 (JOSE cookbook signatures)', () => {
     assert.equal(text(verifyJws(fresh, { keys: publicKey, algorithms: ['PS384'] }).payload), RFC7520_PAYLOAD_TEXT);
   });
 
-  it('4.3 ES512: verifies the published signature', () => {
+  it('4.3 ES512: verifies the published signature with allowHighS; by default its high s is refused', () => {
     const publicKey = importJwk(RFC7520_EC_PUBLIC, { alg: 'ES512' });
-    const { header, payload } = verifyJws(RFC7520_4_3, { keys: publicKey, algorithms: ['ES512'] });
+    const { header, payload } = verifyJws(RFC7520_4_3, { keys: publicKey, algorithms: ['ES512'], allowHighS: true });
     assert.deepEqual(header, { alg: 'ES512', kid: 'bilbo.baggins@hobbiton.example' });
     assert.equal(text(payload), RFC7520_PAYLOAD_TEXT);
+    assert.throws(() => verifyJws(RFC7520_4_3, { keys: publicKey, algorithms: ['ES512'] }), JwsSignatureInvalidError);
   });
 
   it('4.4 HS256: signs byte-exactly and verifies', () => {
@@ -137,7 +140,7 @@ describe('RFC 7520 §4 (JOSE cookbook signatures)', () => {
       const sig = Buffer.from(token.slice(dot + 1), 'base64url');
       sig[3]! ^= 0x10;
       const forged = token.slice(0, dot + 1) + sig.toString('base64url');
-      assert.throws(() => verifyJws(forged, { keys: key, algorithms: [key.alg] }), JwsSignatureInvalidError);
+      assert.throws(() => verifyJws(forged, { keys: key, algorithms: [key.alg], allowHighS: true }), JwsSignatureInvalidError);
     }
   });
 });

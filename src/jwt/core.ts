@@ -49,6 +49,13 @@ export function maxLength(value: unknown): number {
   return value;
 }
 
+/** Validates `allowHighS` (default false: ECDSA signatures must be in low-s form). */
+export function allowHighSOption(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new JwtOptionsError('allowHighS must be a boolean');
+  return value;
+}
+
 /** Throws for an option name a factory does not know — a misspelt `audience` must not disable a check. */
 export function rejectUnknownOptions(options: object, known: readonly string[], factory: string): void {
   if (typeof options !== 'object' || options === null) throw new JwtOptionsError(`${factory} needs an options object`);
@@ -76,6 +83,8 @@ export interface ResolvedHeader {
  */
 export interface CompactCore {
   readonly maxTokenLength: number;
+  /** Whether ECDSA signatures in high-s form verify (the `allowHighS` option). */
+  readonly allowHighS: boolean;
   /** Resolves a header segment (memoised). @throws on a bad header, a disallowed alg, an unknown key */
   resolve(segment: string): ResolvedHeader;
   /** The memoised resolution of a header segment, if any. */
@@ -110,7 +119,7 @@ export function expectedTyp(typ: unknown): string | undefined {
 }
 
 /** Builds the signature layer for a key set and an algorithm allow-list. */
-export function createCompactCore(options: { keys: KeysInput; algorithms: unknown; maxTokenLength?: unknown; typ?: unknown }): CompactCore {
+export function createCompactCore(options: { keys: KeysInput; algorithms: unknown; maxTokenLength?: unknown; typ?: unknown; allowHighS?: unknown }): CompactCore {
   const keySet = toKeySet(options.keys);
   const allowed = allowedAlgorithms(options.algorithms);
   const served = new Set(keySet.algorithms());
@@ -140,6 +149,7 @@ export function createCompactCore(options: { keys: KeysInput; algorithms: unknow
 
   return {
     maxTokenLength: maxLength(options.maxTokenLength),
+    allowHighS: allowHighSOption(options.allowHighS),
     resolve,
     lookup: (segment) => memo.get(segment),
     parse,
@@ -167,15 +177,16 @@ export function locateDots(token: unknown, maxTokenLength: number): number {
 /**
  * Decodes the payload range (canonical base64url, or malformed), then checks the signature under each
  * candidate key, and returns the payload bytes. The header range was checked when it was resolved, so
- * the signing input is known to be ASCII before any MAC runs. A signature that fails and is not even
+ * the signing input is known to be ASCII before any MAC runs. ECDSA signatures must be in low-s form
+ * unless `allowHighS`. A signature that fails and is not even
  * canonical base64url is reported as malformed rather than forged.
  * @throws JwtMalformedError, JwsSignatureInvalidError
  */
-export function checkSignature(token: string, d1: number, d2: number, primitives: readonly KeyPrimitive[]): Buffer {
+export function checkSignature(token: string, d1: number, d2: number, primitives: readonly KeyPrimitive[], allowHighS: boolean): Buffer {
   const payload = decodeCanonicalRange(token, d1 + 1, d2);
   if (payload === undefined) throw new JwtMalformedError('payload is not canonical base64url');
   for (let i = 0; i < primitives.length; i++) {
-    if (primitives[i]!.verify(token, d2, d2 + 1)) return payload;
+    if (primitives[i]!.verify(token, d2, d2 + 1, allowHighS)) return payload;
   }
   if (!isCanonicalRange(token, d2 + 1, token.length)) throw new JwtMalformedError('signature is not canonical base64url');
   throw new JwsSignatureInvalidError();

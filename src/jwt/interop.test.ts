@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import * as jose from 'jose';
-import { ALGORITHM_NAMES, createSigner, createVerifier, exportJwk, generateKey, importJwk, importSecret, KeySet } from './index.js';
+import { ALGORITHM_NAMES, createSigner, createVerifier, exportJwk, generateKey, importJwk, importSecret, JwtError, KeySet } from './index.js';
 import type { Algorithm, JwtKey } from './index.js';
 
 /** Secret lengths: the hash output size, the minimum hush accepts. */
@@ -63,10 +63,33 @@ describe('interop with jose, every algorithm', () => {
         key = importJwk((await jose.exportJWK(pair.publicKey)) as JsonWebKey, { alg, kid: 'k1' });
       }
       const token = await new jose.SignJWT(claims).setProtectedHeader({ alg, typ: 'application/at+jwt', kid: 'k1' }).sign(joseKey);
-      const verify = createVerifier({ keys: new KeySet([key]), algorithms: [alg], issuer: claims.iss, audience: 'api', typ: 'at+jwt' });
+      const options = { keys: new KeySet([key]), algorithms: [alg], issuer: claims.iss, audience: 'api', typ: 'at+jwt' } as const;
+      // jose does not normalise ECDSA's s (half its signatures are high), which hush refuses by default.
+      const verify = createVerifier({ ...options, allowHighS: alg.startsWith('ES') });
       assert.deepEqual({ ...verify(token) }, claims);
     });
   }
+
+  it('ES256: by default a jose token verifies in hush exactly when its s is low', async () => {
+    const n = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const pair = await jose.generateKeyPair('ES256', { extractable: true });
+    const key = importJwk((await jose.exportJWK(pair.publicKey)) as JsonWebKey, { alg: 'ES256', kid: 'k1' });
+    const verify = createVerifier({ keys: key, algorithms: ['ES256'] });
+    const seen = { low: 0, high: 0 };
+    // Each signature is high with probability 1/2: 64 tries miss either form with probability 2^-63.
+    for (let i = 0; i < 64 && (seen.low === 0 || seen.high === 0); i++) {
+      const token = await new jose.SignJWT({ sub: 'x', i }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(pair.privateKey);
+      const s = BigInt('0x' + Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url').toString('hex', 32));
+      if (s <= n / 2n) {
+        seen.low++;
+        assert.equal(verify(token).sub, 'x');
+      } else {
+        seen.high++;
+        assert.throws(() => verify(token), (error: unknown) => error instanceof JwtError && error.code === 'ERR_JWS_SIGNATURE_INVALID');
+      }
+    }
+    assert.ok(seen.low > 0 && seen.high > 0);
+  });
 
   it('a JWKS built by hush is read by jose createLocalJWKSet', async () => {
     const keys = new KeySet([generateKey('EdDSA'), generateKey('ES256'), importSecret(randomBytes(32), 'HS256', 'secret')]);

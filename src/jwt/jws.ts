@@ -39,20 +39,21 @@ export function signJws(payload: string | Uint8Array, key: JwtKey, header?: Read
 /**
  * Verifies a compact JWS over any payload and returns its (frozen) header and payload bytes. Same
  * strictness as the JWT verifier — length cap, canonical base64url, a header without duplicate members,
- * `crit`, the algorithm allow-list, exact `kid` lookup — but the payload is opaque bytes.
+ * `crit`, the algorithm allow-list, exact `kid` lookup, low-s ECDSA unless `allowHighS` — but the payload
+ * is opaque bytes.
  * @throws JwtError subclasses
  */
 export function verifyJws(
   token: string,
-  options: { keys: KeysInput; algorithms: readonly Algorithm[]; maxTokenLength?: number },
+  options: { keys: KeysInput; algorithms: readonly Algorithm[]; maxTokenLength?: number; allowHighS?: boolean },
 ): { header: Readonly<Record<string, unknown>>; payload: Uint8Array } {
-  rejectUnknownOptions(options, ['keys', 'algorithms', 'maxTokenLength'], 'verifyJws');
+  rejectUnknownOptions(options, ['keys', 'algorithms', 'maxTokenLength', 'allowHighS'], 'verifyJws');
   const core = createCompactCore(options);
   const dots = locateDots(token, core.maxTokenLength);
   const d1 = Math.floor(dots / 0x200000);
   const d2 = dots - d1 * 0x200000;
   const resolved = core.resolve(token.slice(0, d1));
-  const payload = checkSignature(token, d1, d2, resolved.primitives);
+  const payload = checkSignature(token, d1, d2, resolved.primitives, core.allowHighS);
   return { header: resolved.parsed.header, payload: new Uint8Array(payload) };
 }
 

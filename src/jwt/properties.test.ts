@@ -63,17 +63,42 @@ function mutate(token: string, m: Mutation): string {
   }
 }
 
-function outcome(verify: (token: string) => unknown, token: string): 'accepted' | 'refused' {
-  const started = performance.now();
-  try {
-    verify(token);
-    return 'accepted';
-  } catch (error) {
-    assert.ok(error instanceof JwtError, `foreign error: ${String(error)}`);
-    return 'refused';
-  } finally {
-    assert.ok(performance.now() - started < 250, 'a verification never hangs');
+/** What no verification may take; a pathological input (quadratic parsing, a regex) is far slower every time. */
+const HANG_MS = 250;
+
+/**
+ * The shortest of up to `tries` timed runs of `run`, stopping as soon as one is under `budget` ms: a run
+ * slowed by a loaded machine (another process, a GC pause) is measured again, while input that is really
+ * slow is slow every time. Robust without loosening the budget.
+ */
+function fastestRun(run: () => void, budget: number, tries = 4): number {
+  let best = Infinity;
+  for (let i = 0; i < tries && best >= budget; i++) {
+    const started = performance.now();
+    run();
+    best = Math.min(best, performance.now() - started);
   }
+  return best;
+}
+
+function outcome(verify: (token: string) => unknown, token: string): 'accepted' | 'refused' {
+  const attempt = (): 'accepted' | 'refused' => {
+    try {
+      verify(token);
+      return 'accepted';
+    } catch (error) {
+      assert.ok(error instanceof JwtError, `foreign error: ${String(error)}`);
+      return 'refused';
+    }
+  };
+  let result: 'accepted' | 'refused' | undefined;
+  const ms = fastestRun(() => {
+    const now = attempt();
+    assert.ok(result === undefined || now === result, 'the same token gets the same verdict');
+    result = now;
+  }, HANG_MS);
+  assert.ok(ms < HANG_MS, `a verification never hangs (took ${ms.toFixed(0)} ms at best)`);
+  return result!;
 }
 
 describe('mutated tokens', () => {
@@ -125,9 +150,9 @@ describe('arbitrary input', () => {
   });
 
   it('huge inputs are refused by length before any parsing', () => {
-    const started = performance.now();
-    assert.throws(() => verify('a'.repeat(5_000_000)), { code: 'ERR_JWT_TOO_LARGE' });
-    assert.ok(performance.now() - started < 50);
+    const huge = 'a'.repeat(5_000_000) + '.' + 'b'.repeat(5_000_000) + '.c';
+    const ms = fastestRun(() => assert.throws(() => verify(huge), { code: 'ERR_JWT_TOO_LARGE' }), 50);
+    assert.ok(ms < 50, `refusing a 10 MB token took ${ms.toFixed(1)} ms at best`);
   });
 });
 

@@ -2,6 +2,7 @@ import { algorithmSpec } from './algorithms.js';
 import { compileClaims } from './claims.js';
 import {
   allowedAlgorithms,
+  allowHighSOption,
   checkSignature,
   expectedTyp,
   locateDots,
@@ -222,6 +223,7 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): ((token: s
   }
   const allowed = allowedAlgorithms(options.algorithms);
   const maxTokenLength = maxLength(options.maxTokenLength);
+  const allowHighS = allowHighSOption(options.allowHighS);
   const typ = expectedTyp(options.typ);
   const claims = compileClaims(options);
   const clock = clockOption(options.clock);
@@ -255,7 +257,7 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): ((token: s
     if (!allowed.has(alg)) throw new JwsAlgorithmNotAllowedError();
     const key = await jwks.getKey(parsed.kid, alg);
     if (key.alg !== alg || (parsed.kid !== undefined && key.kid !== parsed.kid)) throw new JwksKeyNotFoundError();
-    const bytes = checkSignature(token, d1, d2, [primitiveFor(key)]);
+    const bytes = checkSignature(token, d1, d2, [primitiveFor(key)], allowHighS);
     const verdict = typVerdict(typ, parsed.typ);
     if (verdict !== TYP_OK) throwTyp(verdict);
     const payload = decodePayload(bytes);

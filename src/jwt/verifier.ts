@@ -29,6 +29,13 @@ export interface VerifierOptions extends ClaimOptions {
   cache?: false | { max?: number };
   /** Milliseconds since the epoch; default `Date.now`. */
   clock?: () => number;
+  /**
+   * Accept ECDSA signatures whose `s` is above n/2. Default false: every ECDSA signature `(r, s)` has a
+   * twin `(r, n − s)`, so hush accepts only the low form and a token has exactly one valid signature
+   * (hush's signer always emits it). Set it for tokens from signers that do not normalise `s` (jose,
+   * node:crypto, OpenSSL: half of their signatures are high).
+   */
+  allowHighS?: boolean;
 }
 
 /** A verifier function plus a way to empty its verified-token cache. */
@@ -48,7 +55,7 @@ export interface CacheEntry {
 
 export const VERIFIER_OPTION_NAMES = [
   'keys', 'algorithms', 'issuer', 'audience', 'subject', 'typ', 'leeway', 'maxTokenAge',
-  'requiredClaims', 'maxTokenLength', 'cache', 'clock',
+  'requiredClaims', 'maxTokenLength', 'cache', 'clock', 'allowHighS',
 ] as const;
 
 /** Validates `cache` and returns the LRU, or undefined when caching is off. */
@@ -91,7 +98,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const clock = clockOption(options.clock);
   const cache = createTokenCache(options.cache);
   const maxTokenLength = core.maxTokenLength;
-  const { lookup, parse, remember } = core;
+  const { lookup, parse, remember, allowHighS } = core;
   const check = claims.check;
 
   function verifyUncached(token: string, now: number): JsonObject {
@@ -104,7 +111,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     let resolved = lookup(headerSegment);
     const fresh = resolved === undefined;
     if (resolved === undefined) resolved = parse(headerSegment);
-    const bytes = checkSignature(token, d1, d2, resolved.primitives);
+    const bytes = checkSignature(token, d1, d2, resolved.primitives, allowHighS);
     if (resolved.typ !== TYP_OK) throwTyp(resolved.typ);
     const payload = decodePayload(bytes);
     if (fresh) remember(headerSegment, resolved);

@@ -555,6 +555,19 @@ function storeSpecification(engine: Engine): void {
       assert.ok((await store.pruneSessions(new Date(Date.now() + 2 * hour))) >= 1);
       assert.equal(await store.findSession(old.id), undefined);
     });
+
+    it('pruneSessions keeps every session that has not expired, down to the millisecond', async () => {
+      const { user, session: expired } = await newSession('sess-prune');
+      const expiry = expired.expiresAt.getTime();
+      const later = await store.createSession({ id: randomUUID(), userId: user.id, createdAt: new Date(), expiresAt: new Date(expiry + 1), userAgent: null, address: null });
+      const live = await store.createSession({ id: randomUUID(), userId: user.id, createdAt: new Date(), expiresAt: new Date(expiry + hour), userAgent: null, address: null });
+      // Pruned at the first one's expiry: it goes, the others stay, and are still live sessions of the user.
+      assert.ok((await store.pruneSessions(new Date(expiry))) >= 1);
+      assert.equal(await store.findSession(expired.id), undefined);
+      assert.deepEqual(await store.findSession(later.id), later);
+      assert.deepEqual(await store.findSession(live.id), live);
+      assert.deepEqual((await store.listSessions(user.id, new Date(expiry))).map((s) => s.id).sort(), [later.id, live.id].sort());
+    });
   });
 
   describe('dates', () => {

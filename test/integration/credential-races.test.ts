@@ -9,6 +9,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/config.js';
+import { openStore } from '../../src/store/index.js';
 import {
   assertError,
   assertTokenResponse,
@@ -160,6 +162,21 @@ for (const { database, skip } of await databases()) {
           for (const password of a.tried) assertError(await shared.api.login(a.username, password), 401, 'invalid_credentials');
           assertTokenResponse(await shared.api.login(a.username, operatorPassword), 200, a.username);
         }
+      });
+
+      it('GET /auth/me refuses a token whose credential version the store has moved past, though no revocation notice was published', async () => {
+        const session = await shared.api.session(uniqueName('stale'), uniquePassword());
+        // Behind the server's back: a version bump with no notice, as when the feed lags behind the store.
+        const store = await openStore(loadConfig({ ...shared.server.env }).databaseUrl);
+        try {
+          const user = await store.findUserById(session.user.id);
+          assert.ok(user && (await store.bumpCredentialVersion(user.id, user.credentialVersion)));
+        } finally {
+          await store.close();
+        }
+        const reply = await shared.api.me(session.token);
+        assertError(reply, 401, 'invalid_token');
+        assert.match(reply.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
       });
     });
   }

@@ -4,7 +4,7 @@
  * password change or reset, suspension, unsuspension, logout-all, account deletion — goes through
  * {@link changeCredentials}, so "how does X end sessions" has one answer:
  *
- * 1. a compare-and-swap on the credential version the caller read (README, "Credential changes"): a
+ * 1. a compare-and-swap on the credential version the caller read (README, "Design and trade-offs"): a
  *    change decided on a stale read writes nothing, so a user's password change in flight cannot
  *    cancel an operator's suspension or reset that came first;
  * 2. a revocation notice for the user's access tokens below the new version (every instance refuses

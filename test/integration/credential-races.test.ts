@@ -1,6 +1,6 @@
 /**
- * Credential changes are compare-and-swaps on the credential version (README, "Credential
- * changes"): a user's password change in flight can neither cancel an operator's suspension nor an
+ * Credential changes are compare-and-swaps on the credential version (README, "Design and
+ * trade-offs"): a user's password change in flight can neither cancel an operator's suspension nor an
  * operator's password reset. Attack: the user loops `POST /auth/password`, each time with the token
  * and new password of the previous answer, while `hush user suspend` or `hush user set-password`
  * runs (the CLI's code, against the server's database). Afterwards no token the user ever held works and the attacker's passwords do not sign in.

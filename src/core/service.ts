@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Store, UserRecord } from '../store/types.js';
 import { UsernameTakenError } from '../store/types.js';
 import type { AccessClaims, AccessTokens } from './access-tokens.js';
+import { changeCredentials, startSession, type ChangeOptions, type CredentialDeps, type CredentialEvent } from './credentials.js';
 import {
   accountSuspended,
   AuthError,
@@ -20,7 +21,7 @@ import {
 } from './errors.js';
 import type { LoginThrottle } from './limits/index.js';
 import type { PasswordHasher } from './password.js';
-import { DELETED_VERSION, type RevocationFeed } from './revocations.js';
+import type { RevocationFeed } from './revocations.js';
 import type { SessionInfo, SessionStrategy, SessionTokens } from './sessions/types.js';
 import { checkLoginPassword, checkPassword, checkUsername, isPossibleUsername, PASSWORD_MAX } from './validate.js';
 
@@ -78,11 +79,18 @@ export class AuthService {
   readonly #o: AuthServiceOptions;
   readonly #now: () => number;
   readonly #emit: (event: AuthEvent) => void;
+  /** What every credential change and session start goes through (./credentials.ts). */
+  readonly #credentials: CredentialDeps;
 
   constructor(options: AuthServiceOptions) {
     this.#o = options;
     this.#now = options.clock ?? Date.now;
     this.#emit = options.onEvent ?? (() => undefined);
+    this.#credentials = {
+      store: options.store,
+      sessions: options.sessions,
+      revokeUser: (userId, version) => this.#revokeBelow(userId, version),
+    };
   }
 
   /** Creates an account and starts a session. */
@@ -92,20 +100,20 @@ export class AuthService {
     if (await this.#o.store.findUserByUsername(username)) throw usernameTaken();
     const user = await this.#createUser(username, password);
     this.#emit({ type: 'signup', userId: user.id });
-    return this.#grant(user, await this.#o.sessions.start(user, ctx));
+    return this.#grant(user, await startSession(this.#credentials, user, ctx));
   }
 
   /** Checks a username and password and starts a session. */
   async login(username: string, password: string, ctx: RequestContext): Promise<Grant> {
     checkUsername(username, 'login');
     checkLoginPassword(password);
-    const user = await this.#checkPassword(username, password, ctx, 401);
+    const user = await this.#checkPassword(username, password, ctx, 401, true);
     if (user.suspended) {
       this.#emit({ type: 'login_failed', reason: 'suspended' });
       throw accountSuspended();
     }
     this.#emit({ type: 'login', userId: user.id });
-    return this.#grant(user, await this.#o.sessions.start(user, ctx));
+    return this.#grant(user, await startSession(this.#credentials, user, ctx));
   }
 
   /** Exchanges a valid refresh token for a new access token and the session's next refresh token. */
@@ -141,10 +149,7 @@ export class AuthService {
 
   /** Ends every session of the token's user: every refresh token and outstanding access token. */
   async logoutAll(claims: AccessClaims): Promise<void> {
-    const user = await this.#o.store.bumpCredentialVersion(claims.sub);
-    if (!user) throw invalidToken();
-    await this.#revokeBelow(user.id, user.credentialVersion);
-    await this.#o.sessions.continueAfterCredentialChange(user, undefined, 0);
+    const { user } = await this.#userChange(await this.#requireUser(claims), { kind: 'logout-all' });
     this.#emit({ type: 'logout_all', userId: user.id });
   }
 
@@ -154,14 +159,15 @@ export class AuthService {
     const user = await this.#requireUser(claims);
     await this.#verifyCurrentPassword(user, currentPassword, ctx);
     const passwordHash = await this.#o.hasher.hash(newPassword);
-    const updated = await this.#o.store.bumpCredentialVersion(user.id, { passwordHash });
-    if (!updated) throw invalidToken();
-    await this.#revokeBelow(updated.id, updated.credentialVersion);
-    this.#emit({ type: 'password_changed', userId: updated.id });
     const authTime = typeof claims['auth_time'] === 'number' ? claims['auth_time'] : Math.floor(this.#now() / 1000);
-    const tokens =
-      (await this.#o.sessions.continueAfterCredentialChange(updated, claims.sid, authTime)) ??
-      (await this.#o.sessions.start(updated, ctx));
+    // Written only if `user` is still current: a suspension or reset that came first stands.
+    const { user: updated, tokens } = await this.#userChange(
+      user,
+      { kind: 'password', passwordHash },
+      { keep: { sid: claims.sid, authTime, origin: ctx } },
+    );
+    if (!tokens) throw invalidToken('revoked'); // unreachable: a kept session always has tokens
+    this.#emit({ type: 'password_changed', userId: updated.id });
     return this.#grant(updated, tokens);
   }
 
@@ -186,7 +192,7 @@ export class AuthService {
   async deleteAccount(claims: AccessClaims, password: string, ctx: RequestContext): Promise<void> {
     const user = await this.#requireUser(claims);
     await this.#verifyCurrentPassword(user, password, ctx);
-    await this.#deleteUser(user);
+    await this.#userChange(user, { kind: 'deletion' });
     this.#emit({ type: 'account_deleted', userId: user.id });
   }
 
@@ -222,18 +228,17 @@ export class AuthService {
     checkPassword(password);
     const user = await this.#userNamed(username);
     const passwordHash = await this.#o.hasher.hash(password);
-    await this.#endEverySession(await this.#o.store.bumpCredentialVersion(user.id, { passwordHash }));
+    await this.#operatorChange(user, { kind: 'password', passwordHash });
   }
 
   /** Suspends or unsuspends a user; either way every existing token of the user ends. */
   async setSuspended(username: string, suspended: boolean): Promise<void> {
-    const user = await this.#userNamed(username);
-    await this.#endEverySession(await this.#o.store.bumpCredentialVersion(user.id, { suspended }));
+    await this.#operatorChange(await this.#userNamed(username), { kind: 'suspension', suspended });
   }
 
   /** Deletes a user by name. */
   async deleteUserNamed(username: string): Promise<void> {
-    await this.#deleteUser(await this.#userNamed(username));
+    await this.#operatorChange(await this.#userNamed(username), { kind: 'deletion' });
   }
 
   // ---- internals ----
@@ -266,18 +271,39 @@ export class AuthService {
     return user;
   }
 
+  /**
+   * The token's user, fresh from the store, for routes that act on the account. The revocation feed
+   * may lag (up to a poll interval, or further when the database was unreachable), so the store has
+   * the last word: a token outliving its account or its credential version, or a suspended user's,
+   * is simply invalid.
+   */
   async #requireUser(claims: AccessClaims): Promise<UserRecord> {
     const user = await this.#o.store.findUserById(claims.sub);
-    // A token outliving its account (or its credential version) is simply invalid.
-    if (!user || user.credentialVersion > claims.ver) throw invalidToken('revoked');
+    if (!user || user.suspended || user.credentialVersion !== claims.ver) throw invalidToken('revoked');
     return user;
+  }
+
+  /** A user's own credential change: decided on `user` as read, so a lost race is 401 `invalid_token`. */
+  async #userChange(user: UserRecord, event: CredentialEvent, options?: ChangeOptions): Promise<{ user: UserRecord; tokens: SessionTokens | undefined }> {
+    const changed = await changeCredentials(this.#credentials, user, event, options);
+    if (!changed) throw invalidToken('revoked');
+    return changed;
+  }
+
+  /** An operator's change (the CLI): applied to the user as it is by then, so the operator wins races. */
+  async #operatorChange(user: UserRecord, event: CredentialEvent): Promise<void> {
+    if (!(await changeCredentials(this.#credentials, user, event, { retry: true }))) {
+      throw notFound(`There is no user named ${JSON.stringify(user.username)}.`);
+    }
   }
 
   /**
    * The login check: throttle, look up, verify. Unknown users pay for a dummy verify so that both
-   * failures take about the same time and give the same answer.
+   * failures take about the same time and give the same answer. `upgrade`: store a hash with the
+   * current parameters when the stored one has others (at login only: a current-password check is
+   * about to replace or delete the hash anyway).
    */
-  async #checkPassword(username: string, password: string, ctx: RequestContext, status: 401 | 403): Promise<UserRecord> {
+  async #checkPassword(username: string, password: string, ctx: RequestContext, status: 401 | 403, upgrade: boolean): Promise<UserRecord> {
     const address = ctx.address;
     const throttle = this.#o.throttle;
     if (throttle) {
@@ -297,7 +323,7 @@ export class AuthService {
       throw invalidCredentials(status);
     }
     await throttle?.recordSuccess(username, address);
-    if (result.needsRehash) this.#rehash(user, password);
+    if (upgrade && result.needsRehash) this.#rehash(user, password);
     return user;
   }
 
@@ -305,27 +331,19 @@ export class AuthService {
     if (password.length === 0 || password.length > PASSWORD_MAX * 4) {
       throw invalidRequest('password must be 1 to 1024 characters long');
     }
-    await this.#checkPassword(user.username, password, ctx, 403);
+    await this.#checkPassword(user.username, password, ctx, 403, false);
   }
 
-  /** Upgrades a hash made with older parameters. The credential version stays: nobody is logged out. */
+  /**
+   * Upgrades a hash made with older parameters. The credential version stays: nobody is logged out.
+   * Written only over the hash that was verified, so an upgrade finishing after a password change
+   * cannot write the old password back.
+   */
   #rehash(user: UserRecord, password: string): void {
     this.#o.hasher
       .hash(password)
-      .then((hash) => this.#o.store.setPasswordHash(user.id, hash))
+      .then((hash) => this.#o.store.setPasswordHash(user.id, hash, user.passwordHash))
       .catch(() => this.#emit({ type: 'rehash_failed', userId: user.id }));
-  }
-
-  async #deleteUser(user: UserRecord): Promise<void> {
-    await this.#o.store.deleteUser(user.id);
-    await this.#revokeBelow(user.id, DELETED_VERSION);
-  }
-
-  /** After a version bump by an operator: every token and session of the user ends. */
-  async #endEverySession(updated: UserRecord | undefined): Promise<void> {
-    if (!updated) return;
-    await this.#revokeBelow(updated.id, updated.credentialVersion);
-    await this.#o.sessions.continueAfterCredentialChange(updated, undefined, 0);
   }
 
   async #revokeBelow(userId: string, version: number): Promise<void> {

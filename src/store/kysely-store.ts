@@ -206,18 +206,21 @@ export class KyselyStore implements Store {
   }
 
   /** @inheritDoc */
-  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.#db
+  async setPasswordHash(id: string, passwordHash: string, expectedHash: string): Promise<boolean> {
+    const result = await this.#db
       .updateTable('users')
       .set({ password_hash: passwordHash, updated_at: Date.now() })
       .where('id', '=', id)
-      .execute();
+      .where('password_hash', '=', expectedHash)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /** @inheritDoc */
-  async bumpCredentialVersion(id: string, change: CredentialChange = {}): Promise<UserRecord | undefined> {
-    // One statement, so concurrent bumps each see the previous one's result (the row lock on
-    // PostgreSQL, the single writer on SQLite) and none is lost.
+  async bumpCredentialVersion(id: string, expectedVersion: number, change: CredentialChange = {}): Promise<UserRecord | undefined> {
+    // One conditional UPDATE is the compare-and-swap: concurrent changes from one version queue on
+    // the row (its lock on PostgreSQL, the single writer on SQLite), and only the first still finds
+    // `credential_version = expected`; the others match no row and write nothing.
     const row = await this.#db
       .updateTable('users')
       .set((eb) => ({
@@ -227,14 +230,19 @@ export class KyselyStore implements Store {
         ...(change.suspended !== undefined && { suspended: flag(change.suspended) }),
       }))
       .where('id', '=', id)
+      .where('credential_version', '=', expectedVersion)
       .returningAll()
       .executeTakeFirst();
     return row && toUser(row);
   }
 
   /** @inheritDoc */
-  async deleteUser(id: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+  async deleteUser(id: string, expectedVersion: number): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('users')
+      .where('id', '=', id)
+      .where('credential_version', '=', expectedVersion)
+      .executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
 

@@ -263,16 +263,24 @@ function storeSpecification(engine: Engine): void {
     it('setPasswordHash replaces the hash without bumping the credential version', async () => {
       const user = await store.createUser(newUser('rehashed'));
       await sleep(3);
-      await store.setPasswordHash(user.id, '$argon2id$new-parameters');
+      assert.equal(await store.setPasswordHash(user.id, '$argon2id$new-parameters', user.passwordHash), true);
       const after = await store.findUserById(user.id);
       assert.equal(after?.passwordHash, '$argon2id$new-parameters');
       assert.equal(after?.credentialVersion, user.credentialVersion);
       assert.ok(after && after.updatedAt > user.updatedAt);
     });
 
+    it('setPasswordHash writes nothing once the hash is no longer the expected one (a rehash never reverts a change)', async () => {
+      const user = await store.createUser(newUser('rehash-lost'));
+      const changed = await store.bumpCredentialVersion(user.id, user.credentialVersion, { passwordHash: '$argon2id$changed' });
+      assert.equal(await store.setPasswordHash(user.id, '$argon2id$old-password-rehashed', user.passwordHash), false);
+      assert.deepEqual(await store.findUserById(user.id), changed);
+      assert.equal(await store.setPasswordHash(randomUUID(), '$argon2id$x', user.passwordHash), false);
+    });
+
     it('bumpCredentialVersion increments the version by one and returns the updated user', async () => {
       const user = await store.createUser(newUser('logout-all'));
-      const bumped = await store.bumpCredentialVersion(user.id);
+      const bumped = await store.bumpCredentialVersion(user.id, user.credentialVersion);
       assert.equal(bumped?.credentialVersion, 2);
       assert.equal(bumped?.passwordHash, user.passwordHash);
       assert.equal(bumped?.suspended, false);
@@ -281,32 +289,48 @@ function storeSpecification(engine: Engine): void {
 
     it('bumpCredentialVersion applies a password change and suspension with the bump', async () => {
       const user = await store.createUser(newUser('credential-events'));
-      const changed = await store.bumpCredentialVersion(user.id, { passwordHash: '$argon2id$changed' });
+      const changed = await store.bumpCredentialVersion(user.id, 1, { passwordHash: '$argon2id$changed' });
       assert.equal(changed?.credentialVersion, 2);
       assert.equal(changed?.passwordHash, '$argon2id$changed');
-      const suspended = await store.bumpCredentialVersion(user.id, { suspended: true });
+      const suspended = await store.bumpCredentialVersion(user.id, 2, { suspended: true });
       assert.equal(suspended?.credentialVersion, 3);
       assert.equal(suspended?.suspended, true);
       assert.equal(suspended?.passwordHash, '$argon2id$changed');
-      const unsuspended = await store.bumpCredentialVersion(user.id, { suspended: false });
+      const unsuspended = await store.bumpCredentialVersion(user.id, 3, { suspended: false });
       assert.equal(unsuspended?.credentialVersion, 4);
       assert.equal(unsuspended?.suspended, false);
     });
 
     it('bumpCredentialVersion returns undefined for an unknown user', async () => {
-      assert.equal(await store.bumpCredentialVersion(randomUUID(), { suspended: true }), undefined);
+      assert.equal(await store.bumpCredentialVersion(randomUUID(), 1, { suspended: true }), undefined);
     });
 
-    it('loses no bump among 20 concurrent ones: the version advances by exactly 20', async () => {
+    it('bumpCredentialVersion from a version that is no longer current writes nothing and returns undefined', async () => {
+      const user = await store.createUser(newUser('stale-bump'));
+      const suspended = await store.bumpCredentialVersion(user.id, 1, { suspended: true });
+      assert.equal(await store.bumpCredentialVersion(user.id, 1, { passwordHash: '$argon2id$attacker' }), undefined);
+      assert.equal(await store.bumpCredentialVersion(user.id, 1, { suspended: false }), undefined);
+      assert.equal(await store.bumpCredentialVersion(user.id, 3), undefined, 'nor from a version not reached yet');
+      assert.deepEqual(await store.findUserById(user.id), suspended);
+    });
+
+    it('of 20 concurrent bumps from one version on two connections exactly one wins; each winner from the next version again', async () => {
       const user = await store.createUser(newUser('bumped-concurrently'));
       const second = await database.open();
       try {
-        const results = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : second).bumpCredentialVersion(user.id)),
-        );
-        const versions = results.map((r) => r?.credentialVersion).sort((a = 0, b = 0) => a - b);
-        assert.deepEqual(versions, Array.from({ length: 20 }, (_, i) => user.credentialVersion + 1 + i));
-        assert.equal((await store.findUserById(user.id))?.credentialVersion, user.credentialVersion + 20);
+        let version = user.credentialVersion;
+        for (let round = 0; round < 3; round++) {
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              (i % 2 === 0 ? store : second).bumpCredentialVersion(user.id, version, { passwordHash: `$argon2id$${round}-${i}` }),
+            ),
+          );
+          const winners = results.filter((r) => r !== undefined);
+          assert.equal(winners.length, 1, `round ${round}: exactly one compare-and-swap succeeds`);
+          assert.equal(winners[0]?.credentialVersion, version + 1);
+          assert.deepEqual(await store.findUserById(user.id), winners[0], "the stored row is the winner's");
+          version += 1;
+        }
       } finally {
         await second.close();
       }
@@ -314,12 +338,20 @@ function storeSpecification(engine: Engine): void {
 
     it('deleteUser removes the user, reports whether it did, and frees the username', async () => {
       const user = await store.createUser(newUser('Deleted'));
-      assert.equal(await store.deleteUser(user.id), true);
+      assert.equal(await store.deleteUser(user.id, user.credentialVersion), true);
       assert.equal(await store.findUserById(user.id), undefined);
       assert.equal(await store.findUserByUsername('deleted'), undefined);
-      assert.equal(await store.deleteUser(user.id), false);
+      assert.equal(await store.deleteUser(user.id, user.credentialVersion), false);
       const again = await store.createUser(newUser('DELETED'));
       assert.notEqual(again.id, user.id);
+    });
+
+    it('deleteUser from a version that is no longer current deletes nothing', async () => {
+      const user = await store.createUser(newUser('delete-stale'));
+      const suspended = await store.bumpCredentialVersion(user.id, user.credentialVersion, { suspended: true });
+      assert.equal(await store.deleteUser(user.id, user.credentialVersion), false);
+      assert.deepEqual(await store.findUserById(user.id), suspended);
+      assert.equal(await store.deleteUser(user.id, suspended!.credentialVersion), true);
     });
   });
 
@@ -549,7 +581,7 @@ function storeSpecification(engine: Engine): void {
 
     it('are deleted with their user, and pruned once expired', async () => {
       const { user, session } = await newSession('sess-f');
-      await store.deleteUser(user.id);
+      assert.equal(await store.deleteUser(user.id, user.credentialVersion), true);
       assert.equal(await store.findSession(session.id), undefined);
       const { session: old } = await newSession('sess-g');
       assert.ok((await store.pruneSessions(new Date(Date.now() + 2 * hour))) >= 1);

@@ -107,15 +107,24 @@ export interface Store {
   findUserById(id: string): Promise<UserRecord | undefined>;
   /** All users, oldest first. */
   listUsers(): Promise<UserRecord[]>;
-  /** Replaces the password hash without touching the credential version (a parameter upgrade). */
-  setPasswordHash(id: string, passwordHash: string): Promise<void>;
   /**
-   * Atomically increments the credential version and applies `change`.
-   * Returns the updated user, or undefined when there is no such user.
+   * Compare-and-swap on the hash: replaces the password hash without touching the credential version
+   * (a parameter upgrade), only while the stored hash is still `expectedHash` (the one the password
+   * was verified against), so an upgrade can never write back a password changed meanwhile.
+   * Returns whether it replaced it.
    */
-  bumpCredentialVersion(id: string, change?: CredentialChange): Promise<UserRecord | undefined>;
-  /** Deletes a user. Returns whether one was deleted. */
-  deleteUser(id: string): Promise<boolean>;
+  setPasswordHash(id: string, passwordHash: string, expectedHash: string): Promise<boolean>;
+  /**
+   * Compare-and-swap on the credential version: increments it and applies `change`, atomically and
+   * only while the version is still `expectedVersion` (the one the caller read). Returns the updated
+   * user, or undefined when the user is gone or another change came first (then nothing is written).
+   */
+  bumpCredentialVersion(id: string, expectedVersion: number, change?: CredentialChange): Promise<UserRecord | undefined>;
+  /**
+   * Compare-and-swap: deletes a user (and its sessions) only while its credential version is still
+   * `expectedVersion`. Returns whether one was deleted.
+   */
+  deleteUser(id: string, expectedVersion: number): Promise<boolean>;
 
   /** Records a revocation and returns it with its feed position. */
   addRevocation(revocation: Revocation): Promise<StoredRevocation>;

@@ -144,7 +144,7 @@ describe('rotating sessions', () => {
     const user = await newUser();
     const mine = await sessions.start(user, origin);
     const other = await sessions.start(user, origin);
-    const bumped = (await store.bumpCredentialVersion(user.id))!;
+    const bumped = (await store.bumpCredentialVersion(user.id, user.credentialVersion))!;
     const next = await sessions.continueAfterCredentialChange(bumped, mine.sid, mine.authTime);
     assert.ok(next);
     assert.ok(await sessions.refresh(bumped, next.refreshToken));

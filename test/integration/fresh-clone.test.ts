@@ -61,12 +61,30 @@ function run(command: string, args: readonly string[], cwd: string, timeoutMs: n
   });
 }
 
+/**
+ * better-sqlite3's install fetches a prebuilt binary from github.com and compiles it from source (minutes) when
+ * it can't. For a sandbox without github.com, this offers prebuild-install the binary this checkout already has
+ * (same package version, Node ABI and platform) as a local prebuild; elsewhere nothing changes.
+ */
+async function localPrebuilds(root: string, dir: string): Promise<Record<string, string>> {
+  const pkgDir = join(root, 'node_modules', 'better-sqlite3');
+  const binary = 'build/Release/better_sqlite3.node';
+  if (!existsSync(join(pkgDir, binary))) return {};
+  const { version } = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string };
+  const prebuilds = join(dir, 'prebuilds');
+  await mkdir(prebuilds);
+  const file = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  await run('tar', ['-czf', join(prebuilds, file), '-C', pkgDir, binary], dir, 60_000);
+  return { npm_config_better_sqlite3_local_prebuilds: prebuilds };
+}
+
 describe('fresh clone: npm install && npm start', { skip: ENABLED ? false : 'set HUSH_FRESH_CLONE_TEST=1 to run it (CI does): it clones the repository and installs every dependency' }, () => {
   let dir = '';
   let clone = '';
   let server: ChildProcess | undefined;
   let output = '';
   let base = '';
+  let installEnv: Record<string, string> = {};
 
   before(
     async () => {
@@ -80,7 +98,8 @@ describe('fresh clone: npm install && npm start', { skip: ENABLED ? false : 'set
       console.log(`fresh clone: npm ${installer[0]} in ${clone} (this can take a few minutes)`);
       const started = Date.now();
       // --prefer-offline: the npm cache serves what it holds (the registry only for what it lacks)
-      await run('npm', [...installer, '--prefer-offline', '--no-audit', '--no-fund'], clone, INSTALL_TIMEOUT_MS);
+      installEnv = await localPrebuilds(root, dir);
+      await run('npm', [...installer, '--prefer-offline', '--no-audit', '--no-fund'], clone, INSTALL_TIMEOUT_MS, installEnv);
       console.log(`fresh clone: installed in ${Math.round((Date.now() - started) / 1000)} s; npm start`);
 
       const port = await freePort();
@@ -169,7 +188,7 @@ describe('fresh clone: npm install && npm start', { skip: ENABLED ? false : 'set
     await mkdir(app);
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'my-app', private: true, type: 'module' }));
     const started = Date.now();
-    await run('npm', ['install', tarball, 'express@5', '--prefer-offline', '--no-audit', '--no-fund'], app, INSTALL_TIMEOUT_MS);
+    await run('npm', ['install', tarball, 'express@5', '--prefer-offline', '--no-audit', '--no-fund'], app, INSTALL_TIMEOUT_MS, installEnv);
     console.log(`fresh clone: my-app installed hush-auth from ${tarball} in ${Math.round((Date.now() - started) / 1000)} s`);
 
     // The README's guard, with the secret taken from where the server wrote it (the clone's ./data).

@@ -2,6 +2,19 @@
 // serves at /assets/hush-client.js; no framework, no build step.
 import { createAuthClient } from '/assets/hush-client.js';
 
+// Read before the client starts (it clears the hint when the session turns out to be gone): was this browser
+// signed in here before this page load?
+const hadSession = (() => {
+  try {
+    return localStorage.getItem('hush:session') !== null;
+  } catch {
+    return false;
+  }
+})();
+// Plain http off this machine: browsers drop the refresh cookie (it is Secure), so a reload signs out.
+const LOOPBACK = /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+const insecure = location.protocol === 'http:' && !LOOPBACK.test(location.hostname);
+
 const auth = createAuthClient({ baseUrl: '/auth' });
 // Handy in the devtools console: `await auth.getAccessToken()`, `await auth.fetch('/api/private')`.
 window.auth = auth;
@@ -51,6 +64,9 @@ function setStatus(text, tone) {
   $('status').dataset.tone = tone;
 }
 
+/** Set while refreshes fail (network error, 429, 503): the header says so until one succeeds. */
+let connectionProblem = false;
+
 let view = 'loading';
 function render(focus = false) {
   const next = auth.state === 'authenticated' ? 'signed-in' : auth.state === 'anonymous' ? 'signed-out' : 'loading';
@@ -65,21 +81,35 @@ function render(focus = false) {
   focus &&= changed && (!active || active === document.body || !!active.closest('[hidden]'));
   if (next === 'signed-in') {
     $('who').textContent = $('password-username').value = auth.user.username;
-    setStatus(`Signed in as ${auth.user.username}`, 'good');
+    if (connectionProblem) setStatus('Connection problem — retrying', 'warn');
+    else setStatus(`Signed in as ${auth.user.username}`, 'good');
     if (changed) {
       loadSessions();
       if (focus) $('hello').focus();
     }
   } else if (next === 'signed-out') {
     setStatus('Signed out', 'neutral');
+    showInsecureNote();
     if (changed) {
       stopCountdown();
       $('sessions-card').hidden = true;
       if (focus) $('auth-title').focus();
     }
+  } else if (connectionProblem) {
+    setStatus('Connection problem — retrying', 'warn');
   } else {
     setStatus('Checking your session…', 'neutral');
   }
+}
+
+/** On plain http off localhost, say why the session can't survive a reload (and why it just didn't). */
+function showInsecureNote() {
+  const note = $('insecure-note');
+  note.hidden = !insecure;
+  if (!insecure) return;
+  const why = `this page is served over plain http from ${location.host}, so the browser drops hush’s Secure refresh cookie`;
+  const fix = 'Use https, or http://localhost, or start hush with HUSH_COOKIE_SECURE=false for development.';
+  note.textContent = hadSession ? `You were signed out by the reload: ${why}. ${fix}` : `A reload will sign you out: ${why}. ${fix}`;
 }
 
 // ---------------------------------------------------------------- the token's life, live
@@ -150,6 +180,7 @@ const LOG_TEXT = {
   refreshed: 'Token refreshed silently',
   signed_out: 'Signed out',
   refresh_failed: 'Refresh failed — staying signed in and retrying',
+  restored: 'Session restored by a silent refresh',
 };
 
 function log(text, tone = 'neutral') {
@@ -168,10 +199,13 @@ function log(text, tone = 'neutral') {
 auth.onChange((event) => {
   const tone = event.type === 'refresh_failed' ? 'warn' : event.type === 'signed_out' ? 'neutral' : 'good';
   const expired = event.type === 'refreshed' && token.lifetime && Date.now() > token.receivedAt + token.lifetime;
-  const text = expired ? 'Token had expired (was the tab asleep?) — refreshed before it was used' : LOG_TEXT[event.type];
+  // signed in while the page was still restoring: the start-up refresh (or a retry of it) brought the session back
+  const restored = event.type === 'signed_in' && view === 'loading';
+  const kind = restored ? 'restored' : event.type;
+  const text = expired ? 'Token had expired (was the tab asleep?) — refreshed before it was used' : LOG_TEXT[kind];
   log(event.error ? `${text} (${describe(event.error)})` : text, tone);
-  if (event.type === 'refreshed') token.refreshes++;
-  if (event.type === 'refresh_failed') setStatus('Connection problem — retrying quietly', 'warn');
+  if (event.type === 'refreshed' || restored) token.refreshes++;
+  connectionProblem = event.type === 'refresh_failed';
   render(true);
   if (event.type === 'signed_in' || event.type === 'refreshed') void trackToken();
 });
@@ -233,7 +267,9 @@ $('auth-form').addEventListener('submit', async (e) => {
   const error = $('auth-error');
   clearInvalid(username, password);
   show(error, '');
+  if (!username.value.trim()) return invalid(username, error, 'Enter your username.');
   if (!USERNAME.test(username.value)) return invalid(username, error, 'Usernames are 3–64 letters, digits or . _ - @');
+  if (!password.value) return invalid(password, error, 'Enter your password.');
   if ([...password.value].length < 8) return invalid(password, error, 'Passwords need at least 8 characters.');
   await busy($('auth-submit'), async () => {
     try {
@@ -317,15 +353,20 @@ $('password-form').addEventListener('submit', async (e) => {
 
 // ---------------------------------------------------------------- sessions (rotating strategy)
 
+/** Learnt from the first 404 not_supported: the stateless strategy keeps no session list, so stop asking. */
+let sessionsSupported = true;
+
 async function loadSessions() {
   const card = $('sessions-card');
+  if (!sessionsSupported) return;
   try {
     const res = await auth.fetch('/auth/sessions');
-    if (res.status === 404) {
-      card.hidden = true; // the stateless strategy keeps no session list
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 404 && body.error === 'not_supported') {
+      card.hidden = true;
+      sessionsSupported = false;
       return;
     }
-    const body = await res.json();
     if (!res.ok) throw { code: body.error, message: body.error_description };
     card.hidden = false;
     show($('sessions-error'), '');
@@ -392,4 +433,4 @@ await auth.ready;
 render();
 if (auth.state === 'authenticated') void trackToken();
 // `ready` may settle while still loading (the server was unreachable): the client retries by itself
-if (auth.state === 'loading') setStatus('Can’t reach the server — retrying quietly', 'warn');
+if (auth.state === 'loading') setStatus('Connection problem — retrying', 'warn');

@@ -178,7 +178,7 @@ export function createAuthClient(options: AuthClientOptions = {}): AuthClient {
         signal: abort.signal,
       });
     } catch {
-      throw new AuthError(0, 'network_error', 'The server could not be reached');
+      throw new AuthError(0, 'network_error');
     } finally {
       clearTimeout(timeout);
     }

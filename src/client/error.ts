@@ -1,4 +1,10 @@
 /**
+ * What a `fetch` that got no answer at all means. From a page on another origin the usual cause is CORS: the
+ * browser hides the server's refusal, so say where to look.
+ */
+const UNREACHABLE = 'The server could not be reached (offline, or blocked by CORS: is this page’s origin in HUSH_ALLOWED_ORIGINS?)';
+
+/**
  * The error every rejected call of the client carries: `status` is the HTTP status (0 when the server could
  * not be reached) and `code` the server's stable error code (`invalid_credentials`, `rate_limited`, …, or
  * `network_error` / `invalid_response` from the client itself).
@@ -10,7 +16,8 @@ export class AuthError extends Error {
   /**
    * @param status - HTTP status, 0 for a network failure
    * @param code - stable machine-readable code
-   * @param message - text for people (the server's `error_description` when there is one)
+   * @param message - text for people (the server's `error_description` when there is one; for
+   *   `network_error`, by default, the likely causes, CORS among them)
    * @param retryAfter - the raw `Retry-After` header: delta-seconds or an HTTP date
    */
   constructor(
@@ -19,7 +26,7 @@ export class AuthError extends Error {
     message?: string,
     retryAfter?: string | null,
   ) {
-    super(message || code);
+    super(message || (code === 'network_error' ? UNREACHABLE : code));
     this.name = 'AuthError';
     this.retryAfter = parseRetryAfter(retryAfter);
   }

@@ -26,6 +26,25 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/** The longest the event loop was late for a 2 ms timer while `work` ran. */
+async function maxLagDuring(work: () => Promise<unknown>): Promise<number> {
+  const intervalMs = 2;
+  let last = performance.now();
+  let maxLag = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxLag = Math.max(maxLag, now - last - intervalMs);
+    last = now;
+  }, intervalMs);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  // the last stretch, from the final tick to the end of the work
+  return Math.max(maxLag, performance.now() - last - intervalMs);
+}
+
 describe('normalizePassword and passwordLength', () => {
   it('maps compatibility characters to their NFKC form', () => {
     assert.equal(normalizePassword('\uFB01'), 'fi');
@@ -143,34 +162,34 @@ describe('PasswordHasher', () => {
     assert.equal(hasher.active, 0);
   });
 
-  it('keeps the event loop responsive during 8 parallel hashes', async () => {
+  it('keeps the event loop responsive during 8 parallel hashes', async (t) => {
     const hasher = new PasswordHasher();
     await hasher.hash('warm-up'); // first call loads and initialises the native module
-    const single: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t = performance.now();
-      await hasher.hash(`timing-${i}`);
-      single.push(performance.now() - t);
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    // On the loop, 8 hashes would block it for several hashes at once; a lag of at most two hashes (or
+    // 20 ms) shows they ran elsewhere. A busy machine also delays the loop when nothing runs on it, so each
+    // measurement is bracketed by quiet windows of the same length under the same load: a lag that the quiet
+    // windows show too is the machine's, and that measurement is taken again.
+    for (let attempt = 1; ; attempt++) {
+      const single: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        await hasher.hash(`timing-${i}`);
+        single.push(performance.now() - t0);
+      }
+      const hashMs = median(single);
+      const limit = Math.max(20, hashMs * 2);
+      const window = Math.ceil((hashMs * 8) / hasher.concurrency);
+      const before = await maxLagDuring(() => sleep(window));
+      const during = await maxLagDuring(() => Promise.all(Array.from({ length: 8 }, (_, i) => hasher.hash(`parallel-password-${i}`))));
+      const after = await maxLagDuring(() => sleep(window));
+      const noise = Math.max(before, after);
+      t.diagnostic(`attempt ${attempt}: hash ≈ ${hashMs.toFixed(1)} ms; max event-loop lag ${during.toFixed(1)} ms while hashing, ${noise.toFixed(1)} ms idle (limit ${limit.toFixed(1)} ms)`);
+      if (during < limit) return;
+      // a quiet machine and still a lag: the hashes blocked the loop
+      assert.ok(noise >= limit / 2, `max lag ${during.toFixed(1)} ms vs one hash ${hashMs.toFixed(1)} ms, with the loop idle at ${noise.toFixed(1)} ms`);
+      assert.ok(attempt < 5, `the machine was too busy to measure: idle lag ${noise.toFixed(1)} ms in 5 attempts`);
     }
-    const hashMs = median(single);
-
-    const intervalMs = 2;
-    let last = performance.now();
-    let maxLag = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxLag = Math.max(maxLag, now - last - intervalMs);
-      last = now;
-    }, intervalMs);
-    const started = performance.now();
-    await Promise.all(Array.from({ length: 8 }, (_, i) => hasher.hash(`parallel-password-${i}`)));
-    const totalMs = performance.now() - started;
-    clearInterval(timer);
-
-    console.log(`hash ≈ ${hashMs.toFixed(1)} ms; 8 hashes in ${totalMs.toFixed(0)} ms; max event-loop lag ${maxLag.toFixed(1)} ms`);
-    // On the loop, 8 hashes would block it for 8 × hashMs at once; a lag of at most two hashes (or
-    // 20 ms, for scheduler noise on a busy machine) shows they ran elsewhere.
-    assert.ok(maxLag < Math.max(20, hashMs * 2), `max lag ${maxLag.toFixed(1)} ms vs one hash ${hashMs.toFixed(1)} ms`);
   });
 
   it('spends about as long on a dummy verify as on a failing real verify', async () => {

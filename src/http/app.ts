@@ -155,7 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.send(openapi());
   });
 
-  if (config.demo) await registerDemo(app);
+  await registerStatic(app, config.demo);
   return app;
 }
 
@@ -168,8 +168,11 @@ function trustProxyOption(trust: HushConfig['trustProxy']): boolean | string[] |
   return typeof trust === 'boolean' ? trust : [...trust];
 }
 
-/** Serves the demo page at / and the browser client bundle at /assets/hush-client.js. */
-async function registerDemo(app: FastifyInstance): Promise<void> {
+/**
+ * Serves the browser client bundle at /assets/hush-client.js (always: apps without a bundler load it from
+ * there) and, when `demo` is on, the demo page at /.
+ */
+async function registerStatic(app: FastifyInstance, demo: boolean): Promise<void> {
   const demoRoot = `${packageRoot}demo`;
   const clientRoot = `${packageRoot}dist/client`;
   const securityHeaders = (res: { header(name: string, value: string): unknown }): void => {
@@ -181,7 +184,7 @@ async function registerDemo(app: FastifyInstance): Promise<void> {
       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
   };
-  if (existsSync(demoRoot)) {
+  if (demo && existsSync(demoRoot)) {
     await app.register(fastifyStatic, { root: demoRoot, prefix: '/', index: 'index.html', setHeaders: securityHeaders, wildcard: false });
   }
   if (existsSync(clientRoot)) {

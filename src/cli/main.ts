@@ -183,8 +183,9 @@ async function start(config: HushConfig): Promise<number> {
   const real = address !== null && typeof address === 'object' ? listenUrl(address) : url;
   const everywhere = /^http:\/\/(0\.0\.0\.0|\[::\])/.test(real);
   hush.log.info(
+    // `url` is the address really bound (0.0.0.0 means every interface); `local` is one to open here.
     { url: real, ...(everywhere ? { local: url } : {}), strategy: config.refreshStrategy, database: hush.store.kind },
-    everywhere ? 'hush listening on every interface' : 'hush listening',
+    'hush listening',
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => {

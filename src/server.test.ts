@@ -156,6 +156,26 @@ describe('start-up failures', () => {
     );
   });
 
+  it('a REDIS_URL where nothing listens is reported naming REDIS_URL and its host, never the password', async () => {
+    await withDataDir(async (dir) => {
+      const log = capturingLogger();
+      const hush = await createHush(loadConfig(env(dir, { REDIS_URL: 'redis://:hunter2@127.0.0.1:1' })), { logger: log.logger });
+      try {
+        // The subscriber connects at start; its refusal is reported (polling carries on meanwhile).
+        const deadline = Date.now() + 20_000;
+        while (!log.lines.some((l) => /\[REDIS_URL: 127\.0\.0\.1:1\]/.test(String(l['msg']))) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const line = log.lines.find((l) => /REDIS_URL/.test(String(l['msg'])));
+        assert.ok(line, log.text());
+        assert.match(String(line['msg']), /ECONNREFUSED.*\[REDIS_URL: 127\.0\.0\.1:1\]/);
+        assert.ok(!log.text().includes('hunter2'));
+      } finally {
+        await hush.close();
+      }
+    });
+  });
+
   it('reports the address really listened on: 0.0.0.0 is not 127.0.0.1', () => {
     assert.equal(listenUrl({ address: '0.0.0.0', family: 'IPv4', port: 3000 }), 'http://0.0.0.0:3000');
     assert.equal(listenUrl({ address: '::', family: 'IPv6', port: 3000 }), 'http://[::]:3000');

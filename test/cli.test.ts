@@ -210,6 +210,18 @@ describe('misconfiguration is refused naming the setting', () => {
   });
 });
 
+describe('hush start on every interface', () => {
+  it('logs the address really bound (0.0.0.0, not 127.0.0.1) and warns that a Secure cookie over plain http signs users out', async () => {
+    const server = await startServer({ env: { HOST: '0.0.0.0' } });
+    try {
+      assert.match(server.output(), /"url":"http:\/\/0\.0\.0\.0:\d+","local":"http:\/\/127\.0\.0\.1:\d+"[^\n]*"msg":"hush listening"/);
+      assert.match(server.output(), /"setting":"HUSH_PUBLIC_ORIGIN","msg":"HOST=0\.0\.0\.0 serves other machines, but the refresh cookie is Secure/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('the CLI and the secrets', () => {
   it('user commands on a fresh data folder never generate secrets; the first start does, and keys list says where they live', async () => {
     const dir = await freshDir();

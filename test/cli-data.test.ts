@@ -114,6 +114,12 @@ describe('read-only commands', () => {
       const after = await runCli(['user', 'list'], { env: { DATABASE_URL: db.url } });
       assert.equal(after.code, 0, after.stderr);
       assert.match(after.stdout, /frank/);
+      // EdDSA keys in the database are noticed by a keys list run without HUSH_JWT_ALG.
+      assert.equal((await runCli(['keys', 'rotate', '--jwt-alg', 'ES256'], { env: { DATABASE_URL: db.url } })).code, 0);
+      const keys = await runCli(['keys', 'list'], { env: { DATABASE_URL: db.url } });
+      assert.equal(keys.code, 0, keys.stderr);
+      assert.match(keys.stdout, /HS256: the signing secret is HUSH_SECRET, which a PostgreSQL deployment must set/);
+      assert.match(keys.stderr, /the database holds 1 ES256 key\(s\).*HUSH_JWT_ALG=ES256/);
     } finally {
       await db.drop();
     }

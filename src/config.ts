@@ -2,7 +2,9 @@
  * Configuration: the environment variables of CONTRACT.md, parsed once and checked strictly.
  * The CLI flags and the programmatic options feed the same {@link loadConfig}.
  */
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type JwtAlgChoice = 'HS256' | 'EdDSA' | 'ES256';
 export type RefreshStrategy = 'stateless' | 'rotating';
@@ -117,6 +119,80 @@ function checkSecret(value: string | undefined, name: string): string | undefine
   return value;
 }
 
+/** The levels pino knows; anything else is a typo that would otherwise crash the logger at start. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** What is at `path`: a folder, something else, or nothing. */
+function kindOf(path: string): 'folder' | 'other' | 'missing' {
+  try {
+    return statSync(path).isDirectory() ? 'folder' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** `HUSH_DATA_DIR` may be missing (it is created at start) but must not be a file. */
+function parseDataDir(value: string | undefined): string {
+  const dataDir = resolve(value ?? './data');
+  if (kindOf(dataDir) === 'other') {
+    throw new ConfigError(`HUSH_DATA_DIR: ${dataDir} is a file, not a folder; point HUSH_DATA_DIR at a folder (it is created when missing)`);
+  }
+  return dataDir;
+}
+
+/**
+ * `DATABASE_URL`: a PostgreSQL URL, a `file:` URL or a SQLite file path. A path's folder must
+ * exist (the data folder aside, which start-up creates): a typo must not silently create a new,
+ * empty database somewhere else, and a URL of another database (`mysql://…`) is not a file name.
+ * Messages name the variable and the scheme, never the URL itself (it may carry a password).
+ */
+function parseDatabaseUrl(value: string | undefined, dataDir: string): string {
+  if (value === undefined) return resolve(dataDir, 'hush.sqlite');
+  const v = value.trim();
+  if (/^postgres(ql)?:\/\//i.test(v)) return v;
+  let path: string;
+  if (/^file:/i.test(v)) {
+    try {
+      path = fileURLToPath(v);
+    } catch {
+      throw new ConfigError('DATABASE_URL: a file: URL must name a local file, like file:///var/lib/hush/hush.sqlite');
+    }
+  } else {
+    // A scheme of two letters or more (one letter is a Windows drive) is some other database.
+    const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(v)?.[1];
+    if (scheme !== undefined) {
+      throw new ConfigError(
+        `DATABASE_URL: "${scheme}:" is not supported; give postgres://…, postgresql://…, a file: URL or the path of a SQLite file`,
+      );
+    }
+    path = v;
+  }
+  path = resolve(path);
+  const folder = dirname(path);
+  if (folder !== dataDir) {
+    const kind = kindOf(folder);
+    if (kind === 'missing') throw new ConfigError(`DATABASE_URL: the folder ${folder} does not exist (hush creates the database file, not its folder)`);
+    if (kind === 'other') throw new ConfigError(`DATABASE_URL: ${folder} is not a folder`);
+  }
+  if (kindOf(path) === 'folder') throw new ConfigError(`DATABASE_URL: ${path} is a folder, not a SQLite file`);
+  return path;
+}
+
+/** `REDIS_URL`: a `redis://` or `rediss://` URL; refused otherwise, without repeating it (it may carry a password). */
+function parseRedisUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError('REDIS_URL is not a URL; give one like redis://127.0.0.1:6379 (or rediss:// for TLS)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL (got a ${url.protocol} URL)`);
+  }
+  return value.trim();
+}
+
 /** The environment variables read by {@link loadConfig}. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -129,8 +205,8 @@ export function loadConfig(env: Env = process.env): HushConfig {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v;
   };
-  const dataDir = resolve(get('HUSH_DATA_DIR') ?? './data');
-  const databaseUrl = get('DATABASE_URL') ?? resolve(dataDir, 'hush.sqlite');
+  const dataDir = parseDataDir(get('HUSH_DATA_DIR'));
+  const databaseUrl = parseDatabaseUrl(get('DATABASE_URL'), dataDir);
   const jwtAlg = get('HUSH_JWT_ALG') ?? 'HS256';
   if (jwtAlg !== 'HS256' && jwtAlg !== 'EdDSA' && jwtAlg !== 'ES256') {
     throw new ConfigError(`HUSH_JWT_ALG must be HS256, EdDSA or ES256 (got "${jwtAlg}")`);
@@ -156,6 +232,14 @@ export function loadConfig(env: Env = process.env): HushConfig {
   const refreshTtl = parseDuration(get('HUSH_REFRESH_TTL') ?? '30d', 'HUSH_REFRESH_TTL');
   const sessionMax = parseDuration(get('HUSH_SESSION_MAX') ?? '90d', 'HUSH_SESSION_MAX');
   if (sessionMax < refreshTtl) throw new ConfigError('HUSH_SESSION_MAX must be at least HUSH_REFRESH_TTL');
+  // An access token outliving the session it came from would keep a signed-out user in.
+  if (accessTtl > refreshTtl) {
+    throw new ConfigError(`HUSH_ACCESS_TTL (${accessTtl} s) must not be longer than HUSH_REFRESH_TTL (${refreshTtl} s)`);
+  }
+  const logLevel = (get('HUSH_LOG_LEVEL') ?? 'info').trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`HUSH_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${get('HUSH_LOG_LEVEL') ?? ''}")`);
+  }
   const publicOrigin = get('HUSH_PUBLIC_ORIGIN');
   const metricsPort = get('HUSH_METRICS_PORT');
   return {
@@ -164,7 +248,7 @@ export function loadConfig(env: Env = process.env): HushConfig {
     publicOrigin: publicOrigin === undefined ? undefined : parseOrigin(publicOrigin, 'HUSH_PUBLIC_ORIGIN'),
     dataDir,
     databaseUrl,
-    redisUrl: get('REDIS_URL'),
+    redisUrl: parseRedisUrl(get('REDIS_URL')),
     secret,
     refreshSecret,
     previousSecrets,
@@ -183,7 +267,7 @@ export function loadConfig(env: Env = process.env): HushConfig {
     rateLimit: parseBoolean(get('HUSH_RATE_LIMIT') ?? 'on', 'HUSH_RATE_LIMIT', ['on', 'off']),
     trustProxy: parseTrustProxy(get('HUSH_TRUST_PROXY')),
     demo: parseBoolean(get('HUSH_DEMO') ?? 'on', 'HUSH_DEMO', ['on', 'off']),
-    logLevel: get('HUSH_LOG_LEVEL') ?? 'info',
+    logLevel,
     metricsPort: metricsPort === undefined ? undefined : parsePort(metricsPort, 'HUSH_METRICS_PORT'),
   };
 }

@@ -2,7 +2,9 @@
  * The composition root: from a configuration to a listening hush server. Everything with a
  * lifetime (store, revocation feed, counters) is opened here and closed by `close()`.
  */
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { HushConfig } from './config.js';
@@ -13,9 +15,15 @@ import {
   keyRepository,
   loadSecrets,
   loadSigningKeys,
+  narrowDataDirPermissions,
   previousKeys,
   SigningKeys,
+  type Secrets,
+  type SecretsOrigin,
 } from './core/keys.js';
+import { importSecret, KeySet } from './jwt/index.js';
+import { databaseFailure, hostOf, listenFailure } from './startup-errors.js';
+import { startupWarnings } from './startup-warnings.js';
 import { describeError } from './core/describe-error.js';
 import { startMaintenance } from './core/maintenance.js';
 import {
@@ -32,7 +40,6 @@ import { AuthService, type AuthEvent } from './core/service.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './http/log.js';
 import type { Metrics } from './http/metrics.js';
-import { crossSiteOrigins } from './http/origins.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -78,6 +85,8 @@ export interface Core {
   readonly keys: SigningKeys;
   readonly counters: CounterStore | undefined;
   readonly limiter: RequestLimiter | undefined;
+  /** Where the secrets came from, and what this start generated (no values); undefined for the CLI's core. */
+  readonly secrets: SecretsOrigin | undefined;
   close(): Promise<void>;
 }
 
@@ -92,7 +101,24 @@ export interface CoreObservers {
 
 /** Opens the store (migrating it) and assembles the auth service for `config`. */
 export async function openCore(config: HushConfig, options: HushOptions = {}, observers: CoreObservers = {}): Promise<Core> {
+  return assembleCore(config, options, observers, 'serve');
+}
+
+/**
+ * The core the CLI's user commands run on: it migrates, but neither reads nor generates the
+ * server's secrets or signing keys — those commands sign nothing, so the keys it holds are random
+ * and live in memory only. A CLI run can thus never leave a secret set a later start would pick
+ * up, and needs no secret in the environment, even with PostgreSQL.
+ */
+export async function openAdminCore(config: HushConfig, options: HushOptions = {}): Promise<Core> {
+  return assembleCore(config, options, {}, 'admin');
+}
+
+async function assembleCore(config: HushConfig, options: HushOptions, observers: CoreObservers, mode: 'serve' | 'admin'): Promise<Core> {
   const { metrics } = observers;
+  const warn = observers.onWarning ?? ((message: string) => console.warn(message));
+  // Redis trouble is reported with the setting to look at (its host, never its password).
+  const redisWarn = (message: string): void => warn(`${message} [REDIS_URL: ${hostOf(config.redisUrl ?? '')}]`);
   const onEvent = (event: AuthEvent): void => {
     metrics?.record(event);
     observers.onEvent?.(event);
@@ -104,15 +130,23 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
   let counters: CounterStore | undefined;
   try {
     // Secrets first: a cluster without explicit secrets must not touch the database at all.
-    const secrets = await loadSecrets(config, store);
-    await store.migrate();
+    if (mode === 'serve') await narrowDataDirPermissions(config.dataDir, warn);
+    const loaded = mode === 'serve' ? await loadSecrets(config, store) : undefined;
+    const secrets: Secrets = loaded ?? ephemeralSecrets();
+    await store.migrate().catch((error: unknown) => {
+      throw databaseFailure(error, config.databaseUrl) ?? error;
+    });
     const repo = keyRepository(config, store);
     const publishLeadMs = options.keyRotation?.publishLeadMs ?? KEY_PUBLISH_LEAD_MS;
-    const keys = new SigningKeys(await loadSigningKeys(config, secrets, repo, { publishLeadMs }));
+    const keys = new SigningKeys(
+      mode === 'serve'
+        ? await loadSigningKeys(config, secrets, repo, { publishLeadMs })
+        : new KeySet([importSecret(secrets.secret, 'HS256')]),
+    );
     const accessTokens = new AccessTokens({
       signingKeys: keys.current,
-      previousKeys: previousKeys(config),
-      algorithm: config.jwtAlg,
+      previousKeys: mode === 'serve' ? previousKeys(config) : [],
+      algorithm: mode === 'serve' ? config.jwtAlg : 'HS256',
       issuer: config.issuer,
       audience: config.audience,
       clientId: options.clientId ?? 'hush',
@@ -122,7 +156,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
     });
     // ioredis (like pg and prom-client) is loaded only when configured: the embedded default stays small.
     announcer = config.redisUrl
-      ? (await import('./core/redis-announcer.js')).createRedisAnnouncer(config.redisUrl, { warn: observers.onWarning })
+      ? (await import('./core/redis-announcer.js')).createRedisAnnouncer(config.redisUrl, { warn: redisWarn })
       : undefined;
     const revocations = new RevocationFeed(store, {
       onError: observers.onError,
@@ -131,9 +165,9 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
     });
     feed = revocations;
     await revocations.start();
-    counters = config.rateLimit
+    counters = config.rateLimit && mode === 'serve'
       ? config.redisUrl
-        ? (await import('./core/limits/redis-store.js')).createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:', warn: observers.onWarning })
+        ? (await import('./core/limits/redis-store.js')).createRedisCounterStore(config.redisUrl, { prefix: 'hush:rl:', warn: redisWarn })
         : createMemoryCounterStore()
       : undefined;
     const sessions = createSessionStrategy(config.refreshStrategy, {
@@ -153,10 +187,10 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       throttle: counters ? new LoginThrottle(counters) : undefined,
       onEvent,
     });
-    const stopMaintenance = startMaintenance(store, (error) => observers.onError?.(error));
+    const stopMaintenance = mode === 'serve' ? startMaintenance(store, (error) => observers.onError?.(error)) : () => undefined;
     // Keys added by `hush keys rotate` (here or on another instance) are picked up without a restart.
     const keyReload =
-      config.jwtAlg === 'HS256'
+      config.jwtAlg === 'HS256' || mode === 'admin'
         ? undefined
         : setInterval(() => {
             loadSigningKeys(config, secrets, repo, { publishLeadMs })
@@ -164,7 +198,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
                 if (keys.replace(next)) accessTokens.useKeys(next);
               })
               .catch((error: unknown) => {
-                (observers.onWarning ?? console.warn)(
+                warn(
                   `hush: reloading the signing keys failed (${describeError(error)}); the current keys stay in use`,
                 );
               });
@@ -176,6 +210,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       store,
       feed: revocations,
       keys,
+      secrets: loaded?.origin,
       counters,
       limiter: counters ? new RequestLimiter(counters) : undefined,
       async close() {
@@ -222,10 +257,17 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
     await core.close().catch(() => undefined);
     throw error;
   });
-  for (const origin of crossSiteOrigins(config)) {
-    log.warn({ origin }, 'HUSH_ALLOWED_ORIGINS lists an origin that is not same-site with HUSH_PUBLIC_ORIGIN: the SameSite refresh cookie will not reach it');
-  }
+  for (const warning of startupWarnings(config)) log.warn({ setting: warning.setting }, warning.message);
+  if (core.secrets !== undefined) logSecretsOrigin(log, config, core.secrets);
   let metricsServer: Server | undefined;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      // Fastify stops accepting, answers 503 to new requests on kept-alive sockets, and waits for the running ones.
+      await app.close();
+      if (metricsServer) await new Promise((resolve) => metricsServer!.close(resolve));
+      await core.close();
+    })());
   return {
     app,
     service: core.service,
@@ -233,21 +275,60 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
     config,
     log,
     async listen() {
-      const url = await app.listen({ port: config.port, host: config.host });
-      if (metrics && config.metricsPort !== undefined) {
-        metricsServer = await metrics.listen(config.metricsPort, config.host);
-        const address = metricsServer.address();
-        log.info({ url: `http://${config.host}:${typeof address === 'object' && address ? address.port : config.metricsPort}/metrics` }, 'metrics listening');
+      // A failure to bind either port closes everything already opened: no half-started server.
+      try {
+        let url: string;
+        try {
+          url = await app.listen({ port: config.port, host: config.host });
+        } catch (error) {
+          throw listenFailure(error, 'PORT', config.host, config.port);
+        }
+        if (metrics && config.metricsPort !== undefined) {
+          try {
+            metricsServer = await metrics.listen(config.metricsPort, config.host);
+          } catch (error) {
+            throw listenFailure(error, 'HUSH_METRICS_PORT', config.host, config.metricsPort);
+          }
+          log.info({ url: `${listenUrl(metricsServer.address() as AddressInfo)}/metrics` }, 'metrics listening');
+        }
+        return url;
+      } catch (error) {
+        await close().catch(() => undefined);
+        throw error;
       }
-      return url;
     },
-    async close() {
-      // Fastify stops accepting, answers 503 to new requests on kept-alive sockets, and waits for the running ones.
-      await app.close();
-      if (metricsServer) await new Promise((resolve) => metricsServer!.close(resolve));
-      await core.close();
-    },
+    close,
   };
+}
+
+/**
+ * The URL of the address a server really listens on: `http://0.0.0.0:3000` when it listens on
+ * every interface, not the loopback address Fastify reports.
+ */
+export function listenUrl(address: AddressInfo): string {
+  const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/** Says where the secrets live (never their values); on the first start, where they were written. */
+function logSecretsOrigin(log: Logger, config: HushConfig, origin: SecretsOrigin): void {
+  if (origin.generated.length === 0 || origin.file === undefined) return;
+  const forServices =
+    config.jwtAlg === 'HS256'
+      ? origin.secretFrom === 'file'
+        ? `resource services verify access tokens with the "secret" value of that file: give it to them as their HUSH_SECRET ` +
+          `(e.g. HUSH_SECRET="$(node -p "require('${origin.file}').secret")"); "refreshSecret" never leaves this server`
+        : 'resource services verify access tokens with HUSH_SECRET, as set in this environment; "refreshSecret" never leaves this server'
+      : 'resource services verify access tokens with the public keys at /.well-known/jwks.json; "refreshSecret" never leaves this server';
+  log.info(
+    { file: origin.file, generated: origin.generated },
+    `first start: generated ${origin.generated.join(' and ')} into ${origin.file} (mode 0600; kept for later starts). ${forServices}`,
+  );
+}
+
+/** Random secrets that exist only in this process: the CLI's user commands sign nothing. */
+function ephemeralSecrets(): Secrets {
+  return { secret: randomBytes(32).toString('base64url'), refreshSecret: randomBytes(32).toString('base64url') };
 }
 
 const ROUTINE_EVENTS = new Set<AuthEvent['type']>(['login', 'refresh', 'logout']);

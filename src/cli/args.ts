@@ -33,14 +33,17 @@ export function flagVariable(flag: string): string {
 }
 
 /** Splits argv into positional words and flag-set variables (`--name value` or `--name=value`). */
-export function parseArgs(argv: readonly string[]): { words: string[]; env: Record<string, string>; help: boolean } {
+export function parseArgs(argv: readonly string[]): { words: string[]; env: Record<string, string>; help: boolean; version?: true } {
   const words: string[] = [];
   const env: Record<string, string> = {};
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
       help = true;
+    } else if (arg === '--version' || arg === '-v') {
+      version = true;
     } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const flag = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
@@ -54,5 +57,29 @@ export function parseArgs(argv: readonly string[]): { words: string[]; env: Reco
       words.push(arg);
     }
   }
-  return { words, env, help };
+  return version ? { words, env, help, version } : { words, env, help };
+}
+
+/**
+ * The warnings a command line deserves: a `--database-url` or `--redis-url` that carries a
+ * password shows it to every user of the machine (`ps`, /proc). Never repeats the URL.
+ */
+export function commandLineWarnings(env: Readonly<Record<string, string>>): string[] {
+  const warnings: string[] = [];
+  for (const [variable, flag] of [['DATABASE_URL', '--database-url'], ['REDIS_URL', '--redis-url']] as const) {
+    const value = env[variable];
+    if (value === undefined) continue;
+    let password = '';
+    try {
+      password = new URL(value).password;
+    } catch {
+      // Not a URL: nothing that looks like a password to warn about (the configuration refuses it if it must).
+    }
+    if (password !== '') {
+      warnings.push(
+        `${flag} carries a password, which other users of this machine can read in the process list; set ${variable} in the environment instead`,
+      );
+    }
+  }
+  return warnings;
 }

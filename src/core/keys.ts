@@ -8,7 +8,7 @@
  *   (PostgreSQL), the newest active, older ones kept for verification and published in the JWKS.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HushConfig } from '../config.js';
 import { ConfigError } from '../config.js';
@@ -38,33 +38,107 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+/** The name of the file, in the data folder, that keeps generated secrets. */
+export const SECRETS_FILE = 'secrets.json';
+/** The name of the file, in the data folder, that keeps EdDSA/ES256 keys of a SQLite install. */
+export const SIGNING_KEYS_FILE = 'signing-keys.json';
+
+/** Where each secret came from, and what a first start generated; never the values. */
+export interface SecretsOrigin {
+  /** `$HUSH_DATA_DIR/secrets.json`, when any secret is kept there. */
+  readonly file: string | undefined;
+  /** The variables whose value this call generated and wrote to `file` (empty after the first start). */
+  readonly generated: readonly ('HUSH_SECRET' | 'HUSH_REFRESH_SECRET')[];
+  /** Where the access secret (the one resource services need for HS256) lives. */
+  readonly secretFrom: 'environment' | 'file';
+}
+
 /**
  * Resolves the access and refresh secrets: from the configuration, else (SQLite only) from
- * `secrets.json` in the data folder, generating what is missing.
+ * `secrets.json` in the data folder, generating what is missing. Only generated values are
+ * written there: a secret given in the environment is never copied to disk.
  */
-export async function loadSecrets(config: HushConfig, store: Pick<Store, 'kind'>): Promise<Secrets> {
+export async function loadSecrets(config: HushConfig, store: Pick<Store, 'kind'>): Promise<Secrets & { origin: SecretsOrigin }> {
   if (config.secret !== undefined && config.refreshSecret !== undefined) {
-    return { secret: config.secret, refreshSecret: config.refreshSecret };
+    return {
+      secret: config.secret,
+      refreshSecret: config.refreshSecret,
+      origin: { file: undefined, generated: [], secretFrom: 'environment' },
+    };
   }
   if (store.kind === 'postgres') {
+    const missing = [config.secret === undefined ? 'HUSH_SECRET' : undefined, config.refreshSecret === undefined ? 'HUSH_REFRESH_SECRET' : undefined]
+      .filter((name) => name !== undefined)
+      .join(' and ');
     throw new ConfigError(
-      'with PostgreSQL, several instances share one database: set HUSH_SECRET and HUSH_REFRESH_SECRET explicitly',
+      `with PostgreSQL, several instances share one database: set HUSH_SECRET and HUSH_REFRESH_SECRET explicitly (missing: ${missing})`,
     );
   }
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const path = join(config.dataDir, 'secrets.json');
-  const saved = ((await readJson(path)) ?? {}) as Partial<Secrets>;
+  await makeDataDir(config.dataDir);
+  const path = join(config.dataDir, SECRETS_FILE);
+  const saved = ((await readJson(path)) ?? {}) as Record<string, unknown>;
+  const generated: Array<'HUSH_SECRET' | 'HUSH_REFRESH_SECRET'> = [];
+  const toFile: Record<string, unknown> = { ...saved };
+  const pick = (given: string | undefined, field: 'secret' | 'refreshSecret', name: 'HUSH_SECRET' | 'HUSH_REFRESH_SECRET'): string => {
+    if (given !== undefined) return given;
+    const kept = saved[field];
+    if (typeof kept === 'string' && kept !== '') return kept;
+    const fresh = randomBytes(32).toString('base64url');
+    toFile[field] = fresh;
+    generated.push(name);
+    return fresh;
+  };
   const next: Secrets = {
-    secret: config.secret ?? (typeof saved.secret === 'string' ? saved.secret : randomBytes(32).toString('base64url')),
-    refreshSecret:
-      config.refreshSecret ??
-      (typeof saved.refreshSecret === 'string' ? saved.refreshSecret : randomBytes(32).toString('base64url')),
+    secret: pick(config.secret, 'secret', 'HUSH_SECRET'),
+    refreshSecret: pick(config.refreshSecret, 'refreshSecret', 'HUSH_REFRESH_SECRET'),
   };
   if (next.secret === next.refreshSecret) throw new ConfigError('HUSH_REFRESH_SECRET must differ from HUSH_SECRET');
-  if (saved.secret !== next.secret || saved.refreshSecret !== next.refreshSecret) {
-    await writePrivateFile(path, JSON.stringify({ secret: next.secret, refreshSecret: next.refreshSecret }, null, 2));
+  if (generated.length > 0) await writePrivateFile(path, JSON.stringify(toFile, null, 2));
+  return { ...next, origin: { file: path, generated, secretFrom: config.secret === undefined ? 'file' : 'environment' } };
+}
+
+/** Creates the data folder (0700), naming HUSH_DATA_DIR when something else is in the way. */
+async function makeDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new ConfigError(`HUSH_DATA_DIR: ${dataDir} (or a folder above it) is a file, not a folder`);
+    if (code === 'EACCES' || code === 'EPERM') throw new ConfigError(`HUSH_DATA_DIR: no permission to create ${dataDir}`);
+    throw error;
   }
-  return next;
+}
+
+/**
+ * Narrows the data folder to 0700 and `secrets.json` / `signing-keys.json` to 0600 where they
+ * are wider (created by hand, copied, or by an older tool), as the SQLite store does for its
+ * file; `warn` is told of each change (a path and the modes, nothing secret). Missing files are
+ * fine. A no-op on Windows, whose permissions are not POSIX modes.
+ */
+export async function narrowDataDirPermissions(dataDir: string, warn: (message: string) => void): Promise<void> {
+  if (process.platform === 'win32') return;
+  const files = [join(dataDir, SECRETS_FILE), join(dataDir, SIGNING_KEYS_FILE)];
+  const present = (await Promise.all(files.map(async (file) => ((await modeOf(file)) === undefined ? undefined : file)))).filter(
+    (file) => file !== undefined,
+  );
+  if (present.length === 0) return;
+  await narrow(dataDir, 0o700, 'the data folder', warn);
+  for (const file of present) await narrow(file, 0o600, 'a file of secrets', warn);
+}
+
+async function modeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+async function narrow(path: string, mode: number, what: string, warn: (message: string) => void): Promise<void> {
+  const current = await modeOf(path);
+  if (current === undefined || (current & ~mode) === 0) return;
+  await chmod(path, mode);
+  warn(`hush: ${path} (${what}) was readable by others (mode ${current.toString(8).padStart(4, '0')}); narrowed it to ${mode.toString(8).padStart(4, '0')}`);
 }
 
 /** Where asymmetric signing keys are kept: a file for one instance, the database for a cluster. */
@@ -78,7 +152,12 @@ export function keyRepository(config: HushConfig, store: Store): KeyRepository {
   if (store.kind === 'postgres') {
     return { list: () => store.listSigningKeys(), add: (key) => store.addSigningKey(key) };
   }
-  const path = join(config.dataDir, 'signing-keys.json');
+  return fileKeyRepository(config);
+}
+
+/** The keys of a single SQLite instance: `signing-keys.json` in the data folder (0600). */
+export function fileKeyRepository(config: Pick<HushConfig, 'dataDir'>): KeyRepository {
+  const path = join(config.dataDir, SIGNING_KEYS_FILE);
   const list = async (): Promise<StoredSigningKey[]> => {
     const saved = await readJson(path);
     if (saved === undefined) return [];
@@ -88,7 +167,7 @@ export function keyRepository(config: HushConfig, store: Store): KeyRepository {
   return {
     list,
     async add(key) {
-      await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+      await makeDataDir(config.dataDir);
       const keys = (await list()).map((k) => ({ ...k, active: false }));
       keys.push({ ...key, active: true, createdAt: new Date() });
       await writePrivateFile(path, JSON.stringify(keys, null, 2));

@@ -60,6 +60,11 @@ describe('guard options', () => {
     optionsError({ secret: undefined }, /secret is undefined .*HUSH_SECRET/);
   });
 
+  it('say where the server keeps the secret it generated when none is given ($HUSH_DATA_DIR/secrets.json, its "secret" value)', () => {
+    optionsError({ secret: undefined }, /generates its secret on first start and keeps it in \$HUSH_DATA_DIR\/secrets\.json .*"secret" value as HUSH_SECRET/);
+    optionsError({}, /the "secret" value of its \$HUSH_DATA_DIR\/secrets\.json/);
+  });
+
   it('refuse a secret shorter than 32 bytes without repeating it', () => {
     const short = 'short-secret-value';
     assert.throws(

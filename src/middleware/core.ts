@@ -212,9 +212,18 @@ export function resolveGuardOptions(options: HushGuardOptions): ResolvedGuardOpt
   const { secret, jwksUrl } = options;
   if (secret !== undefined && jwksUrl !== undefined) fail('give either secret or jwksUrl, not both');
   if (secret === undefined && jwksUrl === undefined) {
-    if (Object.hasOwn(options, 'secret')) fail('secret is undefined (is HUSH_SECRET set in this service\'s environment?)');
+    if (Object.hasOwn(options, 'secret')) {
+      fail(
+        'secret is undefined (is HUSH_SECRET set in this service\'s environment?). Unless HUSH_SECRET is set for it, ' +
+          'the hush server generates its secret on first start and keeps it in $HUSH_DATA_DIR/secrets.json ' +
+          '(./data/secrets.json by default): give this service that file\'s "secret" value as HUSH_SECRET',
+      );
+    }
     if (Object.hasOwn(options, 'jwksUrl')) fail('jwksUrl is undefined');
-    fail('give secret (HS256: the server\'s HUSH_SECRET) or jwksUrl (EdDSA/ES256: the server\'s /.well-known/jwks.json)');
+    fail(
+      'give secret (HS256: the server\'s HUSH_SECRET, or the "secret" value of its $HUSH_DATA_DIR/secrets.json) ' +
+        'or jwksUrl (EdDSA/ES256: the server\'s /.well-known/jwks.json)',
+    );
   }
   if (jwksUrl !== undefined && typeof jwksUrl !== 'string' && !(jwksUrl instanceof URL)) fail('jwksUrl must be a string or a URL');
   const algorithms = checkAlgorithms(options.algorithms, secret !== undefined);

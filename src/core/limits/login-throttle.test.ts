@@ -6,10 +6,10 @@ import { createMemoryCounterStore } from './memory-store.js';
 
 const MINUTE = 60_000;
 
-function setup(options: ConstructorParameters<typeof LoginThrottle>[1] = {}) {
+function setup(options: ConstructorParameters<typeof LoginThrottle>[1] = {}, maxKeys?: number) {
   let t = 1_700_000_000_000;
   const now = (): number => t;
-  const store = createMemoryCounterStore({ now });
+  const store = createMemoryCounterStore({ now, maxKeys });
   const throttle = new LoginThrottle(store, { now, ...options });
   /** One failed login attempt as the server makes it: check, then (if allowed) record the failure. */
   const fail = async (username: string, address: string) => {
@@ -151,5 +151,31 @@ describe('LoginThrottle, per username across addresses', () => {
     const store = createMemoryCounterStore();
     assert.throws(() => new LoginThrottle(store, { maxFailuresPerPair: 0 }), RangeError);
     assert.throws(() => new LoginThrottle(store, { windowMs: 1.5 }), RangeError);
+  });
+});
+
+describe('LoginThrottle over a full memory store', () => {
+  /** Fills a store of 40 keys many times over with cheap windows: failures at other usernames. */
+  const flood = async (fail: (username: string, address: string) => Promise<unknown>): Promise<void> => {
+    for (let i = 0; i < 300; i++) await fail(`stranger${i}`, `203.0.113.${i % 250}`);
+  };
+
+  it('keeps an active username lock, and its count, while floods of other windows are evicted', async () => {
+    const { throttle, fail, advance } = setup({}, 40);
+    for (let i = 1; i <= 21; i++) await fail('alice', `198.51.100.${i}`); // locked for 2 s
+    await flood(fail);
+    assert.deepEqual(await throttle.check('alice', '192.0.2.1'), { allowed: false, retryAfter: 2 });
+    advance(2000);
+    await fail('alice', '192.0.2.2'); // the 22nd failure: the delay goes on doubling
+    await flood(fail);
+    assert.deepEqual(await throttle.check('alice', '192.0.2.3'), { allowed: false, retryAfter: 4 });
+  });
+
+  it('keeps refusing an address that used up its attempts for a username, through a flood', async () => {
+    const { throttle, fail } = setup({}, 40);
+    for (let i = 0; i < 11; i++) await fail('bob', '198.51.100.7');
+    await flood(fail);
+    assert.equal((await throttle.check('bob', '198.51.100.7')).allowed, false);
+    assert.equal((await throttle.check('bob', '198.51.100.8')).allowed, true);
   });
 });

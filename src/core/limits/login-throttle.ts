@@ -60,9 +60,7 @@ export class LoginThrottle {
     const user = foldUsername(username);
     const lock = await this.#store.peek(lockKey(user));
     if (lock !== undefined) return refuseUntil(lock.resetAt, this.#now());
-    const pair = await this.#store.hit(pairKey(user, address), this.#windowMs);
-    if (pair.count > this.#maxPerPair) return refuseUntil(pair.resetAt, this.#now());
-    return ALLOWED;
+    return this.#count(pairKey(user, address));
   }
 
   /**
@@ -80,6 +78,19 @@ export class LoginThrottle {
     // goes on and resets only after a quiet window, instead of granting a fresh threshold every 15 min.
     await this.#store.set(userKey(user), count, delayMs + this.#windowMs);
     await this.#store.set(lockKey(user), excess, delayMs);
+  }
+
+  /**
+   * Counts an attempt in `key`'s window; past the limit, refuses until the window ends. The attempt
+   * that first goes past it rewrites the count with `set`, as a lock: a bounded store evicts cheap
+   * windows before locks, so flooding it cannot hand the guesser a fresh budget.
+   */
+  async #count(key: string): Promise<LimitDecision> {
+    const { count, resetAt } = await this.#store.hit(key, this.#windowMs);
+    if (count <= this.#maxPerPair) return ALLOWED;
+    const now = this.#now();
+    if (count === this.#maxPerPair + 1 && resetAt > now) await this.#store.set(key, count, resetAt - now);
+    return refuseUntil(resetAt, now);
   }
 
   /** After a correct password: clears the pair's count (the username-wide count stays). */

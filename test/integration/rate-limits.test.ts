@@ -158,6 +158,26 @@ for (const { database, skip } of await databases()) {
         assertTokenResponse(await shared.api.signup(username, password, from('198.51.100.78')), 201, username);
       });
 
+      it('counts password changes and account deletions in the login/signup cap of 100 a minute per address, and refuses the 101st', async () => {
+        const address = from('198.51.100.66');
+        const session = await shared.api.session(uniqueName('checker'), uniquePassword());
+        const cheap = (i: number): Promise<HttpReply> =>
+          shared.api.send(i % 2 === 0 ? 'POST' : 'DELETE', i % 2 === 0 ? '/auth/password' : '/auth/me', {
+            token: session.token,
+            headers: { ...address, 'content-type': 'application/json' },
+            body: '{}',
+          });
+        for (let batch = 0; batch < 10; batch++) {
+          const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => cheap(batch * 10 + i)));
+          for (const reply of replies) assertError(reply, 400, 'invalid_request');
+        }
+        assertRateLimited(await shared.api.changePassword(session.token, session.password, uniquePassword(), address), 60);
+        assertRateLimited(await shared.api.deleteMe(session.token, session.password, address), 60);
+        assertRateLimited(await shared.api.login(session.username, session.password, address), 60);
+        assert.equal((await shared.api.me(session.token)).status, 200, 'the account is still there');
+        assertTokenResponse(await shared.api.login(session.username, session.password, from('198.51.100.67')), 200, session.username);
+      });
+
       it('serves 300 refresh requests a minute per address, on their own count, and refuses the 301st', async () => {
         const address = from('198.51.100.88');
         const session = await shared.api.session(uniqueName('refresher'), uniquePassword(), 'signup');

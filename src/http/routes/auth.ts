@@ -86,7 +86,8 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
     json.post<{ Body: { currentPassword: string; newPassword: string } }>(
       '/password',
       {
-        onRequest: guard,
+        // Every route that checks a password shares the login/signup cap, after the token check.
+        onRequest: [guard, ...limit('auth')],
         schema: { summary: 'Change the password; other sessions end', security: [{ bearer: [] }], body: passwordChangeBody, response: { 200: tokenBody, ...errors(400, 401, 403, 413, 415, 429, 503) } },
       },
       async (request, reply) => {
@@ -99,7 +100,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
     json.delete<{ Body: { password: string } }>(
       '/me',
       {
-        onRequest: guard,
+        onRequest: [guard, ...limit('auth')],
         schema: { summary: 'Delete the account', security: [{ bearer: [] }], body: passwordBody, response: errors(400, 401, 403, 413, 415, 429, 503) },
       },
       async (request, reply) => {

@@ -45,6 +45,7 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
     salt: row.salt,
     credentialVersion: row.credential_version,
     suspended: isSet(row.suspended),
+    deviceEpoch: row.device_epoch,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -230,6 +231,17 @@ export class KyselyStore implements Store {
       .returningAll()
       .executeTakeFirst();
     return row && toUser(row);
+  }
+
+  /** @inheritDoc */
+  async bumpDeviceEpoch(id: string): Promise<boolean> {
+    // One statement: concurrent bumps are serialised by the row lock (PostgreSQL) or the writer (SQLite).
+    const result = await this.#db
+      .updateTable('users')
+      .set((eb) => ({ device_epoch: eb('device_epoch', '+', 1), updated_at: Date.now() }))
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /** @inheritDoc */

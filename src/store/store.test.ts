@@ -312,6 +312,18 @@ function storeSpecification(engine: Engine): void {
       }
     });
 
+    it('bumpDeviceEpoch starts at 0, increments by one, leaves the credential version, and reports unknown users', async () => {
+      const user = await store.createUser(newUser('device-epoch'));
+      assert.equal(user.deviceEpoch, 0);
+      assert.equal(await store.bumpDeviceEpoch(user.id), true);
+      const after = await store.findUserById(user.id);
+      assert.equal(after?.deviceEpoch, 1);
+      assert.equal(after?.credentialVersion, user.credentialVersion);
+      const changed = await store.bumpCredentialVersion(user.id, { passwordHash: '$argon2id$changed' });
+      assert.equal(changed?.deviceEpoch, 1, 'a credential change leaves the device epoch');
+      assert.equal(await store.bumpDeviceEpoch(randomUUID()), false);
+    });
+
     it('deleteUser removes the user, reports whether it did, and frees the username', async () => {
       const user = await store.createUser(newUser('Deleted'));
       assert.equal(await store.deleteUser(user.id), true);

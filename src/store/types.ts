@@ -19,6 +19,11 @@ export interface UserRecord {
    */
   readonly credentialVersion: number;
   readonly suspended: boolean;
+  /**
+   * Device epoch: bumped by logout-all and suspension (never by a password change). The HMAC of
+   * the user's device cookies (src/core/device-tokens.ts) is bound to it, so a bump ends them all.
+   */
+  readonly deviceEpoch: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -114,6 +119,11 @@ export interface Store {
    * Returns the updated user, or undefined when there is no such user.
    */
   bumpCredentialVersion(id: string, change?: CredentialChange): Promise<UserRecord | undefined>;
+  /**
+   * Increments the user's device epoch, ending every device cookie issued for them. Returns
+   * whether there was such a user.
+   */
+  bumpDeviceEpoch(id: string): Promise<boolean>;
   /** Deletes a user. Returns whether one was deleted. */
   deleteUser(id: string): Promise<boolean>;
 

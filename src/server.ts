@@ -17,6 +17,7 @@ import {
   SigningKeys,
 } from './core/keys.js';
 import { describeError } from './core/describe-error.js';
+import { DeviceTokens } from './core/device-tokens.js';
 import { startMaintenance } from './core/maintenance.js';
 import {
   createMemoryCounterStore,
@@ -151,6 +152,7 @@ export async function openCore(config: HushConfig, options: HushOptions = {}, ob
       sessions,
       revocations,
       throttle: counters ? new LoginThrottle(counters) : undefined,
+      devices: new DeviceTokens(secrets.refreshSecret),
       onEvent,
     });
     const stopMaintenance = startMaintenance(store, (error) => observers.onError?.(error));

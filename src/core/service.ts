@@ -18,7 +18,8 @@ import {
   rateLimited,
   usernameTaken,
 } from './errors.js';
-import type { LoginThrottle } from './limits/index.js';
+import type { DeviceTokens } from './device-tokens.js';
+import type { KnownDevice, LoginThrottle } from './limits/index.js';
 import type { PasswordHasher } from './password.js';
 import { DELETED_VERSION, type RevocationFeed } from './revocations.js';
 import type { SessionInfo, SessionStrategy, SessionTokens } from './sessions/types.js';
@@ -28,6 +29,8 @@ import { checkPassword, checkUsername, isPossibleUsername, PASSWORD_MAX } from '
 export interface RequestContext {
   readonly address: string;
   readonly userAgent?: string | undefined;
+  /** The device cookie's value as presented (unverified): see {@link DeviceTokens}. */
+  readonly device?: string | undefined;
 }
 
 /** A user as the API shows it. */
@@ -45,6 +48,11 @@ export interface Grant {
   /** Remaining refresh lifetime in seconds (the cookie's Max-Age). */
   readonly refreshMaxAge: number;
   readonly user: PublicUser;
+  /**
+   * The device cookie's new value, on sign-ins that proved a password (signup, login, password
+   * change): the presented entries plus a fresh one for this user.
+   */
+  readonly device?: string | undefined;
 }
 
 /** Things the service reports for logs and metrics; never secrets. */
@@ -64,6 +72,8 @@ export interface AuthServiceOptions {
   readonly revocations: RevocationFeed;
   /** Failed-password throttling; omitted when rate limits are off. */
   readonly throttle?: LoginThrottle | undefined;
+  /** Device-cookie entries: issued on every completed sign-in, honoured by the throttle. */
+  readonly devices?: DeviceTokens | undefined;
   readonly clock?: () => number;
   readonly onEvent?: (event: AuthEvent) => void;
 }
@@ -92,7 +102,7 @@ export class AuthService {
     if (await this.#o.store.findUserByUsername(username)) throw usernameTaken();
     const user = await this.#createUser(username, password);
     this.#emit({ type: 'signup', userId: user.id });
-    return this.#grant(user, await this.#o.sessions.start(user, ctx));
+    return this.#signedIn(user, this.#grant(user, await this.#o.sessions.start(user, ctx)), ctx);
   }
 
   /** Checks a username and password and starts a session. */
@@ -105,7 +115,7 @@ export class AuthService {
       throw accountSuspended();
     }
     this.#emit({ type: 'login', userId: user.id });
-    return this.#grant(user, await this.#o.sessions.start(user, ctx));
+    return this.#signedIn(user, this.#grant(user, await this.#o.sessions.start(user, ctx)), ctx);
   }
 
   /** Exchanges a valid refresh token for a new access token and the session's next refresh token. */
@@ -143,6 +153,7 @@ export class AuthService {
   async logoutAll(claims: AccessClaims): Promise<void> {
     const user = await this.#o.store.bumpCredentialVersion(claims.sub);
     if (!user) throw invalidToken();
+    await this.#o.store.bumpDeviceEpoch(user.id); // ends the user's device cookies too
     await this.#revokeBelow(user.id, user.credentialVersion);
     await this.#o.sessions.continueAfterCredentialChange(user, undefined, 0);
     this.#emit({ type: 'logout_all', userId: user.id });
@@ -162,7 +173,7 @@ export class AuthService {
     const tokens =
       (await this.#o.sessions.continueAfterCredentialChange(updated, claims.sid, authTime)) ??
       (await this.#o.sessions.start(updated, ctx));
-    return this.#grant(updated, tokens);
+    return this.#signedIn(updated, this.#grant(updated, tokens), ctx);
   }
 
   /** The token's user, fresh from the store. */
@@ -228,6 +239,8 @@ export class AuthService {
   /** Suspends or unsuspends a user; either way every existing token of the user ends. */
   async setSuspended(username: string, suspended: boolean): Promise<void> {
     const user = await this.#userNamed(username);
+    // Suspension also ends the user's device cookies (unsuspension revives none of them).
+    if (suspended) await this.#o.store.bumpDeviceEpoch(user.id);
     await this.#endEverySession(await this.#o.store.bumpCredentialVersion(user.id, { suspended }));
   }
 
@@ -280,25 +293,43 @@ export class AuthService {
   async #checkPassword(username: string, password: string, ctx: RequestContext, status: 401 | 403): Promise<UserRecord> {
     const address = ctx.address;
     const throttle = this.#o.throttle;
+    const known = await this.#knownDevice(username, ctx);
+    const device = known?.device;
     if (throttle) {
-      const decision = await throttle.check(username, address);
+      const decision = await throttle.check(username, address, device);
       if (!decision.allowed) {
         this.#emit({ type: 'login_failed', reason: 'rate_limited' });
         throw rateLimited(decision.retryAfter);
       }
     }
-    const user = isPossibleUsername(username) ? await this.#o.store.findUserByUsername(username) : undefined;
+    const user = known ? known.user : isPossibleUsername(username) ? await this.#o.store.findUserByUsername(username) : undefined;
     const result = user
       ? await this.#o.hasher.verify(user.passwordHash, password)
       : { ok: await this.#o.hasher.verifyDummy(password), needsRehash: false };
     if (!user || !result.ok) {
-      await throttle?.recordFailure(username, address);
+      await throttle?.recordFailure(username, address, device);
       this.#emit({ type: 'login_failed', reason: user ? 'wrong_password' : 'unknown_user' });
       throw invalidCredentials(status);
     }
-    await throttle?.recordSuccess(username, address);
+    await throttle?.recordSuccess(username, address, device);
     if (result.needsRehash) this.#rehash(user, password);
     return user;
+  }
+
+  /**
+   * When throttling is on and the request presents device-cookie entries: the user the username
+   * names (looked up first, since an entry is checked against the user's id and device epoch) and
+   * the entry valid for that user, if any. Undefined otherwise. An unknown username, or an entry
+   * for anyone else, finds no device, so such attempts are throttled like any other.
+   */
+  async #knownDevice(username: string, ctx: RequestContext): Promise<{ user: UserRecord | undefined; device: KnownDevice | undefined } | undefined> {
+    const devices = this.#o.devices;
+    if (!this.#o.throttle || !devices) return undefined;
+    const entries = devices.parse(ctx.device);
+    if (entries.length === 0) return undefined;
+    const user = isPossibleUsername(username) ? await this.#o.store.findUserByUsername(username) : undefined;
+    const entry = user && devices.match(entries, user);
+    return { user, device: entry && { id: entry.id, userId: entry.userId } };
   }
 
   async #verifyCurrentPassword(user: UserRecord, password: string, ctx: RequestContext): Promise<void> {
@@ -331,6 +362,12 @@ export class AuthService {
   async #revokeBelow(userId: string, version: number): Promise<void> {
     const expiresAt = new Date(this.#now() + (this.#o.accessTokens.ttl + REVOCATION_SLACK_SECONDS) * 1000);
     await this.#o.revocations.publish({ kind: 'user', userId, version, expiresAt });
+  }
+
+  /** A grant of a completed sign-in: with the device cookie, to which it adds an entry for the user. */
+  #signedIn(user: UserRecord, grant: Grant, ctx: RequestContext): Grant {
+    const devices = this.#o.devices;
+    return devices ? { ...grant, device: devices.add(ctx.device, devices.issue(user)) } : grant;
   }
 
   /** An access token for the session, with its refresh token. */

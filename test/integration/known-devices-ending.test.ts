@@ -78,6 +78,7 @@ for (const { database, skip } of await databases()) {
       const again = await shared.api.signup(username, password, freshAddress());
       assertTokenResponse(again, 201, username);
       const fresh = deviceCookieOf(again);
+      await lockForEveryone(shared.api, username); // still locked (or locked again, were counters per account)
       assertRateLimited(await loginWith(old, username, password));
       assertTokenResponse(await loginWith(fresh, username, password), 200, username);
     });

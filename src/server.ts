@@ -25,6 +25,7 @@ import { importSecret, KeySet } from './jwt/index.js';
 import { databaseFailure, hostOf, listenFailure } from './startup-errors.js';
 import { startupWarnings } from './startup-warnings.js';
 import { describeError } from './core/describe-error.js';
+import { DeviceTokens } from './core/device-tokens.js';
 import { startMaintenance } from './core/maintenance.js';
 import {
   createMemoryCounterStore,
@@ -185,6 +186,7 @@ async function assembleCore(config: HushConfig, options: HushOptions, observers:
       sessions,
       revocations,
       throttle: counters ? new LoginThrottle(counters) : undefined,
+      devices: new DeviceTokens(secrets.refreshSecret),
       onEvent,
     });
     const stopMaintenance = mode === 'serve' ? startMaintenance(store, (error) => observers.onError?.(error)) : () => undefined;

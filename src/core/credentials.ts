@@ -95,7 +95,12 @@ async function write(deps: CredentialDeps, user: UserRecord, event: CredentialEv
     return (await deps.store.deleteUser(user.id, user.credentialVersion)) ? user : undefined;
   }
   const change: CredentialChange =
-    event.kind === 'password' ? { passwordHash: event.passwordHash } : event.kind === 'suspension' ? { suspended: event.suspended } : {};
+    event.kind === 'password'
+      ? { passwordHash: event.passwordHash }
+      : event.kind === 'suspension'
+        ? // Suspension ends the user's device cookies; unsuspension revives none.
+          { suspended: event.suspended, endDevices: event.suspended }
+        : { endDevices: true }; // logout-all
   return deps.store.bumpCredentialVersion(user.id, user.credentialVersion, change);
 }
 

@@ -19,7 +19,8 @@ import {
   rateLimited,
   usernameTaken,
 } from './errors.js';
-import type { LoginThrottle } from './limits/index.js';
+import type { DeviceTokens } from './device-tokens.js';
+import type { KnownDevice, LoginThrottle } from './limits/index.js';
 import type { PasswordHasher } from './password.js';
 import type { RevocationFeed } from './revocations.js';
 import type { SessionInfo, SessionStrategy, SessionTokens } from './sessions/types.js';
@@ -29,6 +30,8 @@ import { checkLoginPassword, checkPassword, checkUsername, isPossibleUsername, P
 export interface RequestContext {
   readonly address: string;
   readonly userAgent?: string | undefined;
+  /** The device cookie's value as presented (unverified): see {@link DeviceTokens}. */
+  readonly device?: string | undefined;
 }
 
 /** A user as the API shows it. */
@@ -46,6 +49,11 @@ export interface Grant {
   /** Remaining refresh lifetime in seconds (the cookie's Max-Age). */
   readonly refreshMaxAge: number;
   readonly user: PublicUser;
+  /**
+   * The device cookie's new value, on sign-ins that proved a password (signup, login, password
+   * change): the presented entries plus a fresh one for this user.
+   */
+  readonly device?: string | undefined;
 }
 
 /** Things the service reports for logs and metrics; never secrets. */
@@ -65,6 +73,8 @@ export interface AuthServiceOptions {
   readonly revocations: RevocationFeed;
   /** Failed-password throttling; omitted when rate limits are off. */
   readonly throttle?: LoginThrottle | undefined;
+  /** Device-cookie entries: issued on every completed sign-in, honoured by the throttle. */
+  readonly devices?: DeviceTokens | undefined;
   readonly clock?: () => number;
   readonly onEvent?: (event: AuthEvent) => void;
 }
@@ -100,7 +110,7 @@ export class AuthService {
     if (await this.#o.store.findUserByUsername(username)) throw usernameTaken();
     const user = await this.#createUser(username, password);
     this.#emit({ type: 'signup', userId: user.id });
-    return this.#grant(user, await startSession(this.#credentials, user, ctx));
+    return this.#signedIn(user, this.#grant(user, await startSession(this.#credentials, user, ctx)), ctx);
   }
 
   /** Checks a username and password and starts a session. */
@@ -113,7 +123,7 @@ export class AuthService {
       throw accountSuspended();
     }
     this.#emit({ type: 'login', userId: user.id });
-    return this.#grant(user, await startSession(this.#credentials, user, ctx));
+    return this.#signedIn(user, this.#grant(user, await startSession(this.#credentials, user, ctx)), ctx);
   }
 
   /** Exchanges a valid refresh token for a new access token and the session's next refresh token. */
@@ -168,7 +178,7 @@ export class AuthService {
     );
     if (!tokens) throw invalidToken('revoked'); // unreachable: a kept session always has tokens
     this.#emit({ type: 'password_changed', userId: updated.id });
-    return this.#grant(updated, tokens);
+    return this.#signedIn(updated, this.#grant(updated, tokens), ctx);
   }
 
   /** The token's user, fresh from the store. */
@@ -306,25 +316,43 @@ export class AuthService {
   async #checkPassword(username: string, password: string, ctx: RequestContext, status: 401 | 403, upgrade: boolean): Promise<UserRecord> {
     const address = ctx.address;
     const throttle = this.#o.throttle;
+    const known = await this.#knownDevice(username, ctx);
+    const device = known?.device;
     if (throttle) {
-      const decision = await throttle.check(username, address);
+      const decision = await throttle.check(username, address, device);
       if (!decision.allowed) {
         this.#emit({ type: 'login_failed', reason: 'rate_limited' });
         throw rateLimited(decision.retryAfter);
       }
     }
-    const user = isPossibleUsername(username) ? await this.#o.store.findUserByUsername(username) : undefined;
+    const user = known ? known.user : isPossibleUsername(username) ? await this.#o.store.findUserByUsername(username) : undefined;
     const result = user
       ? await this.#o.hasher.verify(user.passwordHash, password)
       : { ok: await this.#o.hasher.verifyDummy(password), needsRehash: false };
     if (!user || !result.ok) {
-      await throttle?.recordFailure(username, address);
+      await throttle?.recordFailure(username, address, device);
       this.#emit({ type: 'login_failed', reason: user ? 'wrong_password' : 'unknown_user' });
       throw invalidCredentials(status);
     }
-    await throttle?.recordSuccess(username, address);
+    await throttle?.recordSuccess(username, address, device);
     if (upgrade && result.needsRehash) this.#rehash(user, password);
     return user;
+  }
+
+  /**
+   * When throttling is on and the request presents device-cookie entries: the user the username
+   * names (looked up first, since an entry is checked against the user's id and device epoch) and
+   * the entry valid for that user, if any. Undefined otherwise. An unknown username, or an entry
+   * for anyone else, finds no device, so such attempts are throttled like any other.
+   */
+  async #knownDevice(username: string, ctx: RequestContext): Promise<{ user: UserRecord | undefined; device: KnownDevice | undefined } | undefined> {
+    const devices = this.#o.devices;
+    if (!this.#o.throttle || !devices) return undefined;
+    const entries = devices.parse(ctx.device);
+    if (entries.length === 0) return undefined;
+    const user = isPossibleUsername(username) ? await this.#o.store.findUserByUsername(username) : undefined;
+    const entry = user && devices.match(entries, user);
+    return { user, device: entry && { id: entry.id, userId: entry.userId } };
   }
 
   async #verifyCurrentPassword(user: UserRecord, password: string, ctx: RequestContext): Promise<void> {
@@ -349,6 +377,12 @@ export class AuthService {
   async #revokeBelow(userId: string, version: number): Promise<void> {
     const expiresAt = new Date(this.#now() + (this.#o.accessTokens.ttl + REVOCATION_SLACK_SECONDS) * 1000);
     await this.#o.revocations.publish({ kind: 'user', userId, version, expiresAt });
+  }
+
+  /** A grant of a completed sign-in: with the device cookie, to which it adds an entry for the user. */
+  #signedIn(user: UserRecord, grant: Grant, ctx: RequestContext): Grant {
+    const devices = this.#o.devices;
+    return devices ? { ...grant, device: devices.add(ctx.device, devices.issue(user)) } : grant;
   }
 
   /** An access token for the session, with its refresh token. */

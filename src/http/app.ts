@@ -16,6 +16,7 @@ import type { SigningKeys } from '../core/keys.js';
 import type { Store } from '../store/types.js';
 import { refreshCookie } from './cookies.js';
 import { checkRequestOrigin } from './csrf.js';
+import { deviceCookie } from './device-cookie.js';
 import { createErrorHandler, sendAuthError } from './errors.js';
 import type { Logger } from './log.js';
 import { createGuard } from './guard.js';
@@ -115,7 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(
     async (auth) => {
       if (!config.serverRefresh) await auth.register(fastifyCookie, { hook: false });
-      await auth.register(authRoutes, { config, service, cookie, guard, limiter: options.limiter });
+      await auth.register(authRoutes, { config, service, cookie, devices: deviceCookie(config), guard, limiter: options.limiter });
     },
     { prefix: '/auth' },
   );

@@ -45,6 +45,7 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
     salt: row.salt,
     credentialVersion: row.credential_version,
     suspended: isSet(row.suspended),
+    deviceEpoch: row.device_epoch,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -228,6 +229,7 @@ export class KyselyStore implements Store {
         updated_at: Date.now(),
         ...(change.passwordHash !== undefined && { password_hash: change.passwordHash }),
         ...(change.suspended !== undefined && { suspended: flag(change.suspended) }),
+        ...(change.endDevices === true && { device_epoch: eb('device_epoch', '+', 1) }),
       }))
       .where('id', '=', id)
       .where('credential_version', '=', expectedVersion)

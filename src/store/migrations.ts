@@ -133,6 +133,17 @@ export const migrations: readonly Migration[] = [
       await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
     },
   },
+  {
+    // Device cookies (the contract's Rate limits): their HMAC is bound to this epoch, which
+    // logout-all and suspension bump and a password change leaves alone.
+    name: '0003_users_device_epoch',
+    async up(db) {
+      await db.schema
+        .alterTable('users')
+        .addColumn('device_epoch', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -24,6 +24,8 @@ export interface UsersTable {
   suspended: SqlBool;
   created_at: EpochMs;
   updated_at: EpochMs;
+  /** Added by migration 0003 with default 0; see UserRecord.deviceEpoch. */
+  device_epoch: Generated<number>;
 }
 
 export interface RevocationsTable {

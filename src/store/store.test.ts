@@ -336,6 +336,18 @@ function storeSpecification(engine: Engine): void {
       }
     });
 
+    it('bumpCredentialVersion with endDevices also increments the device epoch; other changes leave it', async () => {
+      const user = await store.createUser(newUser('device-epoch'));
+      assert.equal(user.deviceEpoch, 0);
+      const ended = await store.bumpCredentialVersion(user.id, user.credentialVersion, { endDevices: true });
+      assert.equal(ended?.deviceEpoch, 1);
+      assert.equal(ended?.credentialVersion, user.credentialVersion + 1);
+      const changed = await store.bumpCredentialVersion(user.id, ended!.credentialVersion, { passwordHash: '$argon2id$changed' });
+      assert.equal(changed?.deviceEpoch, 1, 'a password change leaves the device epoch');
+      assert.equal(await store.bumpCredentialVersion(user.id, user.credentialVersion, { endDevices: true }), undefined, 'a stale version writes nothing');
+      assert.equal((await store.findUserById(user.id))?.deviceEpoch, 1);
+    });
+
     it('deleteUser removes the user, reports whether it did, and frees the username', async () => {
       const user = await store.createUser(newUser('Deleted'));
       assert.equal(await store.deleteUser(user.id, user.credentialVersion), true);

@@ -19,6 +19,11 @@ export interface UserRecord {
    */
   readonly credentialVersion: number;
   readonly suspended: boolean;
+  /**
+   * Device epoch: bumped by logout-all and suspension (never by a password change). The HMAC of
+   * the user's device cookies (src/core/device-tokens.ts) is bound to it, so a bump ends them all.
+   */
+  readonly deviceEpoch: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -34,6 +39,8 @@ export interface NewUser {
 export interface CredentialChange {
   readonly passwordHash?: string;
   readonly suspended?: boolean;
+  /** Also increments the device epoch, ending every device cookie of the user (logout-all, suspension). */
+  readonly endDevices?: boolean;
 }
 
 /**

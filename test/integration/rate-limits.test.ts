@@ -1,45 +1,15 @@
 /**
  * The contract's rate limits, with HUSH_RATE_LIMIT on: failed password checks per (username,
  * address) — the 11th is 429 and so is the right password after it; a growing delay per username
- * across addresses; per-address caps on login + signup (100/min) and refresh (300/min); client
- * addresses from X-Forwarded-For only with HUSH_TRUST_PROXY; IPv6 counted per /64.
+ * across addresses; per-address caps on the password-checking routes (login, signup, password
+ * change, deletion: 100/min) and refresh (300/min); client addresses from X-Forwarded-For only with
+ * HUSH_TRUST_PROXY; IPv6 counted per /64. Known devices: known-devices*.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertError, assertTokenResponse, sleep, uniqueName, uniquePassword, type Api, type HttpReply } from './helpers/http.js';
-import { databases, sharedServer, TEST_REFRESH_SECRET, TEST_SECRET } from './helpers/suite.js';
-
-const LIMITED_ENV = { HUSH_SECRET: TEST_SECRET, HUSH_REFRESH_SECRET: TEST_REFRESH_SECRET };
-const FAILURES_ALLOWED = 10;
-const WINDOW_SECONDS = 15 * 60;
-
-/** Asserts 429 `rate_limited` with a `Retry-After` in whole seconds; returns it. */
-function assertRateLimited(reply: HttpReply, maxSeconds = WINDOW_SECONDS): number {
-  assertError(reply, 429, 'rate_limited');
-  const header = reply.headers.get('retry-after') ?? '';
-  assert.match(header, /^\d+$/, `Retry-After is delta-seconds: "${header}"`);
-  const seconds = Number(header);
-  assert.ok(seconds >= 1 && seconds <= maxSeconds, `Retry-After ${seconds}`);
-  return seconds;
-}
-
-const from = (address: string): Record<string, string> => ({ 'x-forwarded-for': address });
-
-/**
- * Fails `attempt` until it is refused; asserts it was refused at the 11th failure at the latest and
- * that, before that, failures were answered as such (`failureStatus`).
- */
-async function failUntilLimited(attempt: () => Promise<HttpReply>, failureStatus: number, failureCode = 'invalid_credentials'): Promise<HttpReply> {
-  for (let i = 1; i <= FAILURES_ALLOWED + 1; i++) {
-    const reply = await attempt();
-    if (reply.status === 429) {
-      assert.ok(i > 1, 'the first failure is answered, not throttled');
-      return reply;
-    }
-    assertError(reply, failureStatus, failureCode);
-  }
-  assert.fail(`the ${FAILURES_ALLOWED + 1}th failed attempt was not refused`);
-}
+import { assertRateLimited, FAILURES_ALLOWED, failUntilLimited, from, LIMITED_ENV } from './helpers/limits.js';
+import { databases, sharedServer } from './helpers/suite.js';
 
 async function wrongLogins(api: Api, username: string, headers?: Record<string, string>): Promise<HttpReply> {
   return failUntilLimited(() => api.login(username, 'wrong password!', headers), 401);
@@ -156,6 +126,26 @@ for (const { database, skip } of await databases()) {
         assertRateLimited(await shared.api.signup(username, password, address), 60);
         assertRateLimited(await shared.api.login(username, password, address), 60);
         assertTokenResponse(await shared.api.signup(username, password, from('198.51.100.78')), 201, username);
+      });
+
+      it('counts password changes and account deletions in the login/signup cap of 100 a minute per address, and refuses the 101st', async () => {
+        const address = from('198.51.100.66');
+        const session = await shared.api.session(uniqueName('checker'), uniquePassword());
+        const cheap = (i: number): Promise<HttpReply> =>
+          shared.api.send(i % 2 === 0 ? 'POST' : 'DELETE', i % 2 === 0 ? '/auth/password' : '/auth/me', {
+            token: session.token,
+            headers: { ...address, 'content-type': 'application/json' },
+            body: '{}',
+          });
+        for (let batch = 0; batch < 10; batch++) {
+          const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => cheap(batch * 10 + i)));
+          for (const reply of replies) assertError(reply, 400, 'invalid_request');
+        }
+        assertRateLimited(await shared.api.changePassword(session.token, session.password, uniquePassword(), address), 60);
+        assertRateLimited(await shared.api.deleteMe(session.token, session.password, address), 60);
+        assertRateLimited(await shared.api.login(session.username, session.password, address), 60);
+        assert.equal((await shared.api.me(session.token)).status, 200, 'the account is still there');
+        assertTokenResponse(await shared.api.login(session.username, session.password, from('198.51.100.67')), 200, session.username);
       });
 
       it('serves 300 refresh requests a minute per address, on their own count, and refuses the 301st', async () => {

@@ -19,7 +19,10 @@ export interface CounterStore {
   hit(key: string, windowMs: number): Promise<CounterState>;
   /** The state of `key`, or `undefined` when it has no open window. */
   peek(key: string): Promise<CounterState | undefined>;
-  /** Sets `key` to `value` with a fresh window of `ttlMs`, replacing any state it had. */
+  /**
+   * Sets `key` to `value` with a fresh window of `ttlMs`, replacing any state it had. Locks are
+   * written this way: a store that must evict keeps such values longer than `hit` windows.
+   */
   set(key: string, value: number, ttlMs: number): Promise<void>;
   /** Forgets `key`. */
   delete(key: string): Promise<void>;

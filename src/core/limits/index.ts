@@ -3,7 +3,7 @@ export { addressKey } from './address.js';
 export { ALLOWED, refuseUntil } from './counter-store.js';
 export type { CounterState, CounterStore, LimitDecision } from './counter-store.js';
 export { LoginThrottle } from './login-throttle.js';
-export type { LoginThrottleOptions } from './login-throttle.js';
+export type { KnownDevice, LoginThrottleOptions } from './login-throttle.js';
 export { createMemoryCounterStore } from './memory-store.js';
 export type { MemoryCounterStoreOptions } from './memory-store.js';
 // redis-store.js (and ioredis) is loaded only when REDIS_URL is set; import it directly.

@@ -6,10 +6,10 @@ import { createMemoryCounterStore } from './memory-store.js';
 
 const MINUTE = 60_000;
 
-function setup(options: ConstructorParameters<typeof LoginThrottle>[1] = {}) {
+function setup(options: ConstructorParameters<typeof LoginThrottle>[1] = {}, maxKeys?: number) {
   let t = 1_700_000_000_000;
   const now = (): number => t;
-  const store = createMemoryCounterStore({ now });
+  const store = createMemoryCounterStore({ now, maxKeys });
   const throttle = new LoginThrottle(store, { now, ...options });
   /** One failed login attempt as the server makes it: check, then (if allowed) record the failure. */
   const fail = async (username: string, address: string) => {
@@ -151,5 +151,94 @@ describe('LoginThrottle, per username across addresses', () => {
     const store = createMemoryCounterStore();
     assert.throws(() => new LoginThrottle(store, { maxFailuresPerPair: 0 }), RangeError);
     assert.throws(() => new LoginThrottle(store, { windowMs: 1.5 }), RangeError);
+  });
+});
+
+describe('LoginThrottle over a full memory store', () => {
+  /** Fills a store of 40 keys many times over with cheap windows: failures at other usernames. */
+  const flood = async (fail: (username: string, address: string) => Promise<unknown>): Promise<void> => {
+    for (let i = 0; i < 300; i++) await fail(`stranger${i}`, `203.0.113.${i % 250}`);
+  };
+
+  it('keeps an active username lock, and its count, while floods of other windows are evicted', async () => {
+    const { throttle, fail, advance } = setup({}, 40);
+    for (let i = 1; i <= 21; i++) await fail('alice', `198.51.100.${i}`); // locked for 2 s
+    await flood(fail);
+    assert.deepEqual(await throttle.check('alice', '192.0.2.1'), { allowed: false, retryAfter: 2 });
+    advance(2000);
+    await fail('alice', '192.0.2.2'); // the 22nd failure: the delay goes on doubling
+    await flood(fail);
+    assert.deepEqual(await throttle.check('alice', '192.0.2.3'), { allowed: false, retryAfter: 4 });
+  });
+
+  it('keeps refusing an address that used up its attempts for a username, through a flood', async () => {
+    const { throttle, fail } = setup({}, 40);
+    for (let i = 0; i < 11; i++) await fail('bob', '198.51.100.7');
+    await flood(fail);
+    assert.equal((await throttle.check('bob', '198.51.100.7')).allowed, false);
+    assert.equal((await throttle.check('bob', '198.51.100.8')).allowed, true);
+  });
+});
+
+describe('LoginThrottle, known devices', () => {
+  const phone = { id: 'phone-device-id-000000', userId: '6f1d1c7e-2b1e-4f57-9f0e-1f1a3c1d2e4f' };
+  const laptop = { id: 'laptop-device-id-00000', userId: phone.userId };
+
+  it('lets a known device through while the username is locked for every address, whatever strangers do', async () => {
+    const { throttle, fail } = setup();
+    for (let i = 1; i <= 40; i++) await fail('alice', `198.51.100.${i}`);
+    assert.equal((await throttle.check('alice', '192.0.2.1')).allowed, false, 'locked for strangers');
+    assert.equal((await throttle.check('alice', '198.51.100.1')).allowed, false);
+    assert.deepEqual(await throttle.check('alice', '198.51.100.1', phone), { allowed: true });
+    await throttle.recordSuccess('alice', '198.51.100.1', phone);
+    for (let i = 41; i <= 60; i++) await fail('alice', `198.51.100.${i}`);
+    assert.deepEqual(await throttle.check('alice', '203.0.113.9', phone), { allowed: true });
+  });
+
+  it('lets a known device through an address that used up its attempts for the username', async () => {
+    const { throttle, fail } = setup();
+    for (let i = 0; i < 11; i++) await fail('alice', '198.51.100.7');
+    assert.equal((await throttle.check('alice', '198.51.100.7')).allowed, false);
+    assert.deepEqual(await throttle.check('alice', '198.51.100.7', phone), { allowed: true });
+  });
+
+  it('limits a known device to 10 attempts in 15 minutes, on its own count', async () => {
+    const { throttle, advance } = setup();
+    const failOn = async (device: typeof phone) => {
+      const decision = await throttle.check('alice', '198.51.100.7', device);
+      if (decision.allowed) await throttle.recordFailure('alice', '198.51.100.7', device);
+      return decision;
+    };
+    for (let i = 0; i < 10; i++) assert.deepEqual(await failOn(phone), { allowed: true }, `attempt ${i + 1}`);
+    assert.deepEqual(await throttle.check('alice', '198.51.100.7', phone), { allowed: false, retryAfter: 15 * 60 });
+    assert.deepEqual(await throttle.check('alice', '198.51.100.7', laptop), { allowed: true }, 'another device of the user');
+    assert.deepEqual(await throttle.check('alice', '198.51.100.7'), { allowed: true }, 'the address without the device');
+    advance(15 * MINUTE);
+    assert.deepEqual(await throttle.check('alice', '198.51.100.7', phone), { allowed: true });
+  });
+
+  it("never counts a known device's failures towards the username-wide lock", async () => {
+    const { throttle, advance } = setup({ usernameThreshold: 1 });
+    for (let i = 0; i < 5; i++) {
+      const device = { id: `device-${i}`, userId: phone.userId };
+      for (let j = 0; j < 10; j++) {
+        assert.equal((await throttle.check('alice', '198.51.100.7', device)).allowed, true);
+        await throttle.recordFailure('alice', '198.51.100.7', device);
+      }
+      advance(MINUTE);
+    }
+    assert.deepEqual(await throttle.check('alice', '192.0.2.1'), { allowed: true });
+  });
+
+  it("clears a known device's count on success, leaving the address's count alone", async () => {
+    const { throttle, fail } = setup();
+    for (let i = 0; i < 9; i++) {
+      await throttle.check('alice', '198.51.100.7', phone);
+      await throttle.recordFailure('alice', '198.51.100.7', phone);
+    }
+    for (let i = 0; i < 10; i++) await fail('alice', '198.51.100.7');
+    await throttle.recordSuccess('alice', '198.51.100.7', phone);
+    for (let i = 0; i < 10; i++) assert.equal((await throttle.check('alice', '198.51.100.7', phone)).allowed, true);
+    assert.equal((await throttle.check('alice', '198.51.100.7')).allowed, false, 'the pair stays refused');
   });
 });

@@ -66,6 +66,33 @@ describe('createMemoryCounterStore', () => {
     await store.close();
   });
 
+  it('evicts windows opened by hit before any value written by set (a lock), however old the lock', async () => {
+    const store = createMemoryCounterStore({ maxKeys: 3 });
+    await store.set('lock', 5, 60_000);
+    for (let i = 0; i < 50; i++) await store.hit(`window-${i}`, 60_000);
+    assert.equal((await store.peek('lock'))?.count, 5);
+    assert.equal((await store.hit('lock', 60_000)).count, 6, 'a hit on a lock keeps it a lock');
+    for (let i = 50; i < 100; i++) await store.hit(`window-${i}`, 60_000);
+    assert.equal((await store.peek('lock'))?.count, 6);
+    assert.equal((await store.peek('window-99'))?.count, 1);
+    assert.equal(await store.peek('window-97'), undefined);
+    await store.close();
+  });
+
+  it('evicts the oldest lock only when nothing but locks is left', async () => {
+    const store = createMemoryCounterStore({ maxKeys: 2 });
+    await store.set('lock-a', 1, 60_000);
+    await store.set('lock-b', 1, 60_000);
+    await store.hit('window', 60_000);
+    assert.equal(await store.peek('lock-a'), undefined);
+    assert.equal((await store.peek('lock-b'))?.count, 1);
+    assert.equal((await store.peek('window'))?.count, 1);
+    await store.set('lock-c', 1, 60_000);
+    assert.equal(await store.peek('window'), undefined);
+    assert.equal((await store.peek('lock-b'))?.count, 1);
+    await store.close();
+  });
+
   it('sweeps expired keys in the background, so they do not push live ones out', async () => {
     const c = clock();
     const store = createMemoryCounterStore({ maxKeys: 2, now: c.now, sweepIntervalMs: 5 });

@@ -2,7 +2,11 @@ import type { CounterState, CounterStore } from './counter-store.js';
 
 /** Options of {@link createMemoryCounterStore}. */
 export interface MemoryCounterStoreOptions {
-  /** Most keys kept; beyond it the oldest window is dropped. Default 100 000 (about 22 MB of heap when full). */
+  /**
+   * Most keys kept. Beyond it the oldest window opened by `hit` is dropped; values written by `set`
+   * (the throttle's locks) go only when no such window is left. Default 100 000 (about 22 MB of heap
+   * when full).
+   */
   maxKeys?: number;
   /** Clock, epoch milliseconds; injectable so tests need not sleep. */
   now?: () => number;
@@ -14,34 +18,48 @@ export interface MemoryCounterStoreOptions {
  * Counters in this process's memory, for a single instance. Memory is bounded: expired keys are
  * swept by an unref'd timer (it never keeps the process alive), and at `maxKeys` the oldest window
  * is evicted first, which is the one that would have expired soonest among windows of one length.
+ *
+ * Keys written by `set` are held apart and evicted only when no `hit` window is left: the throttle
+ * writes its locks with `set`, and a flood of cheap windows (requests from many addresses, guesses
+ * at many usernames) must not wipe the lock that stops a guesser. A `hit` on a held key keeps it held.
  */
 export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}): CounterStore {
   const maxKeys = options.maxKeys ?? 100_000;
   if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError('maxKeys must be an integer >= 1');
   const now = options.now ?? Date.now;
-  // Map keeps insertion order; re-inserting on every new window keeps the oldest windows first.
-  const entries = new Map<string, CounterState>();
+  // Maps keep insertion order; re-inserting on every new window keeps the oldest windows first.
+  // `windows` holds what `hit` opened, `held` what `set` wrote (locks); a key is in one of them.
+  const windows = new Map<string, CounterState>();
+  const held = new Map<string, CounterState>();
 
   const live = (key: string): CounterState | undefined => {
-    const entry = entries.get(key);
+    const entry = windows.get(key) ?? held.get(key);
     if (entry === undefined) return undefined;
     if (entry.resetAt > now()) return entry;
-    entries.delete(key);
+    forget(key);
     return undefined;
   };
 
-  const insert = (key: string, state: CounterState): void => {
-    entries.delete(key);
-    if (entries.size >= maxKeys) {
-      const oldest = entries.keys().next();
-      if (!oldest.done) entries.delete(oldest.value);
-    }
-    entries.set(key, state);
+  const forget = (key: string): void => {
+    if (!windows.delete(key)) held.delete(key);
+  };
+
+  const dropOldest = (map: Map<string, CounterState>): boolean => {
+    const oldest = map.keys().next();
+    if (oldest.done) return false;
+    map.delete(oldest.value);
+    return true;
+  };
+
+  const insert = (key: string, state: CounterState, into: Map<string, CounterState>): void => {
+    forget(key);
+    if (windows.size + held.size >= maxKeys && !dropOldest(windows)) dropOldest(held);
+    into.set(key, state);
   };
 
   const sweep = (): void => {
     const t = now();
-    for (const [key, entry] of entries) if (entry.resetAt <= t) entries.delete(key);
+    for (const map of [windows, held]) for (const [key, entry] of map) if (entry.resetAt <= t) map.delete(key);
   };
   const timer = setInterval(sweep, options.sweepIntervalMs ?? 60_000);
   timer.unref();
@@ -54,7 +72,7 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
         return { ...entry };
       }
       const fresh = { count: 1, resetAt: now() + windowMs };
-      insert(key, fresh);
+      insert(key, fresh, windows);
       return { ...fresh };
     },
     async peek(key) {
@@ -62,14 +80,15 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       return entry === undefined ? undefined : { ...entry };
     },
     async set(key, value, ttlMs) {
-      insert(key, { count: value, resetAt: now() + ttlMs });
+      insert(key, { count: value, resetAt: now() + ttlMs }, held);
     },
     async delete(key) {
-      entries.delete(key);
+      forget(key);
     },
     async close() {
       clearInterval(timer);
-      entries.clear();
+      windows.clear();
+      held.clear();
     },
   };
 }

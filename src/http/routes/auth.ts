@@ -10,12 +10,15 @@ import type { AuthService, Grant } from '../../core/service.js';
 import { requestContext } from '../context.js';
 import type { RefreshCookie } from '../cookies.js';
 import { requireRequestedWith } from '../csrf.js';
+import type { DeviceCookie } from '../device-cookie.js';
 import { credentialsBody, errors, passwordBody, passwordChangeBody, sessionsBody, tokenBody, userBody } from '../schemas.js';
 
 export interface AuthRouteOptions {
   readonly config: HushConfig;
   readonly service: AuthService;
   readonly cookie: RefreshCookie;
+  /** The device cookie: read into the context of password checks, set by every completed sign-in. */
+  readonly devices: DeviceCookie;
   readonly guard: onRequestHookHandler;
   /** Per-address request caps; undefined when rate limits are off. */
   readonly limiter: RequestLimiter | undefined;
@@ -43,7 +46,7 @@ export function sendGrant(reply: FastifyReply, cookie: RefreshCookie, grant: Gra
 
 /** Registers the /auth routes on `app` (which is prefixed with /auth). */
 export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions): Promise<void> {
-  const { service, cookie, guard, limiter } = options;
+  const { service, cookie, devices, guard, limiter } = options;
 
   const limit = (bucket: 'auth' | 'refresh'): onRequestHookHandler[] =>
     limiter
@@ -66,7 +69,8 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
         schema: { summary: 'Create an account and start a session', body: credentialsBody, response: { 201: tokenBody, ...errors(400, 409, 413, 415, 429, 503) } },
       },
       async (request, reply) => {
-        const grant = await service.signup(request.body.username, request.body.password, requestContext(request));
+        const grant = await service.signup(request.body.username, request.body.password, devices.context(request));
+        devices.set(reply, grant);
         return sendGrant(reply, cookie, grant, 201);
       },
     );
@@ -78,7 +82,8 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
         schema: { summary: 'Log in and start a session', body: credentialsBody, response: { 200: tokenBody, ...errors(400, 401, 403, 413, 415, 429, 503) } },
       },
       async (request, reply) => {
-        const grant = await service.login(request.body.username, request.body.password, requestContext(request));
+        const grant = await service.login(request.body.username, request.body.password, devices.context(request));
+        devices.set(reply, grant);
         return sendGrant(reply, cookie, grant);
       },
     );
@@ -86,12 +91,14 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
     json.post<{ Body: { currentPassword: string; newPassword: string } }>(
       '/password',
       {
-        onRequest: guard,
+        // Every route that checks a password shares the login/signup cap, after the token check.
+        onRequest: [guard, ...limit('auth')],
         schema: { summary: 'Change the password; other sessions end', security: [{ bearer: [] }], body: passwordChangeBody, response: { 200: tokenBody, ...errors(400, 401, 403, 413, 415, 429, 503) } },
       },
       async (request, reply) => {
         const { currentPassword, newPassword } = request.body;
-        const grant = await service.changePassword(request.auth!, currentPassword, newPassword, requestContext(request));
+        const grant = await service.changePassword(request.auth!, currentPassword, newPassword, devices.context(request));
+        devices.set(reply, grant);
         return sendGrant(reply, cookie, grant);
       },
     );
@@ -99,11 +106,11 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
     json.delete<{ Body: { password: string } }>(
       '/me',
       {
-        onRequest: guard,
+        onRequest: [guard, ...limit('auth')],
         schema: { summary: 'Delete the account', security: [{ bearer: [] }], body: passwordBody, response: errors(400, 401, 403, 413, 415, 429, 503) },
       },
       async (request, reply) => {
-        await service.deleteAccount(request.auth!, request.body.password, requestContext(request));
+        await service.deleteAccount(request.auth!, request.body.password, devices.context(request));
         cookie.clear(reply);
         return reply.code(204).send();
       },

@@ -32,7 +32,7 @@ import { AuthService, type AuthEvent } from './core/service.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './http/log.js';
 import type { Metrics } from './http/metrics.js';
-import { crossSiteOrigins } from './http/origins.js';
+import { crossSiteOrigins, originWarnings } from './http/origins.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -225,6 +225,7 @@ export async function createHush(config: HushConfig, options: HushOptions = {}):
   for (const origin of crossSiteOrigins(config)) {
     log.warn({ origin }, 'HUSH_ALLOWED_ORIGINS lists an origin that is not same-site with HUSH_PUBLIC_ORIGIN: the SameSite refresh cookie will not reach it');
   }
+  for (const warning of originWarnings(config)) log.warn(warning);
   let metricsServer: Server | undefined;
   return {
     app,

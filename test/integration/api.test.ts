@@ -38,13 +38,13 @@ for (const { database, skip } of await databases()) {
         assert.ok(!reply.text.includes(cookie.value), 'the refresh token never appears in a body');
       });
 
-      it('sets the refresh cookie exactly: __Secure- name, HttpOnly, Secure, SameSite=Strict, Path=/auth, Max-Age = refresh TTL', async () => {
+      it('sets the refresh cookie exactly: __Host- name, HttpOnly, Secure, SameSite=Strict, Path=/, no Domain, Max-Age = refresh TTL', async () => {
         const reply = await shared.api.signup(uniqueName('cookie'), uniquePassword());
         const cookie = cookieNamed(reply, SECURE_COOKIE);
         assert.equal(cookie.attributes['httponly'], true);
         assert.equal(cookie.attributes['secure'], true);
         assert.equal(cookie.attributes['samesite'], 'Strict');
-        assert.equal(cookie.attributes['path'], '/auth');
+        assert.equal(cookie.attributes['path'], '/');
         const maxAge = Number(cookie.attributes['max-age']);
         assert.ok(maxAge <= THIRTY_DAYS && maxAge >= THIRTY_DAYS - 2, `Max-Age ${maxAge} is the 30-day refresh TTL`);
         assert.equal(cookie.attributes['domain'], undefined, 'a host-only cookie');
@@ -141,7 +141,7 @@ for (const { database, skip } of await databases()) {
         assert.equal(body.user.id, signup.user.id);
         assert.notEqual(decodeJwt(body.access_token).payload['sid'], decodeJwt(signup.access_token).payload['sid'], 'a login starts a new session');
         const cookie = cookieNamed(reply, SECURE_COOKIE);
-        assert.equal(cookie.attributes['path'], '/auth');
+        assert.equal(cookie.attributes['path'], '/');
       });
 
       it('finds the user whatever the case of the username, and answers with it as registered', async () => {
@@ -184,7 +184,7 @@ for (const { database, skip } of await databases()) {
         assert.equal(cookie.attributes['httponly'], true);
         assert.equal(cookie.attributes['secure'], true);
         assert.equal(cookie.attributes['samesite'], 'Strict');
-        assert.equal(cookie.attributes['path'], '/auth');
+        assert.equal(cookie.attributes['path'], '/');
         const maxAge = Number(cookie.attributes['max-age']);
         assert.ok(maxAge <= THIRTY_DAYS && maxAge >= THIRTY_DAYS - 2, `Max-Age ${maxAge}`);
         assert.equal((await shared.api.private(body.access_token)).status, 200);

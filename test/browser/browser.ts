@@ -24,8 +24,8 @@ export const skipReason: string | undefined =
     ? undefined
     : `chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); browser tests skipped`;
 
-/** Launches headless chromium with the flags that keep it quiet and deterministic in CI. */
-export async function launch(): Promise<Browser> {
+/** Launches headless chromium with the flags that keep it quiet and deterministic in CI, and `extraArgs`. */
+export async function launch(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`chromium is required for the browser tests under CI: not found at ${CHROMIUM}`);
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -38,6 +38,7 @@ export async function launch(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

@@ -73,16 +73,15 @@ describe('cookie tossing from a sibling subdomain, in chromium over https', { sk
     return context.newPage();
   };
 
-  /** From a page of the sibling host, sets `cookies` (document.cookie lines) for the whole site. */
-  const toss = async (cookies: string[]): Promise<void> => {
-    const page = await newPageIn(contexts.at(-1)!);
+  /** In the victim's browser, a page of the sibling host sets `cookies` (document.cookie lines) for the whole site. */
+  const toss = async (context: BrowserContext, cookies: string[]): Promise<void> => {
+    const page = await context.newPage();
     await page.goto(`${evil}/not-the-app`);
     await page.evaluate((lines) => {
       for (const line of lines) document.cookie = line;
     }, cookies);
     await page.close();
   };
-  const newPageIn = (context: BrowserContext): Promise<Page> => context.newPage();
 
   /** Gives a browser the refresh cookie as the server set it before the fixes: __Secure-, host-only, Path=/auth. */
   const plantPreFixCookie = async (context: BrowserContext, token: string): Promise<void> => {
@@ -136,7 +135,7 @@ describe('cookie tossing from a sibling subdomain, in chromium over https', { sk
     await page.goto(app);
     await signUp(page, 'victim');
     refreshCookies.length = 0;
-    await toss([
+    await toss(page.context(), [
       // The __Host- prefix: the browser refuses these outright (Domain, a Path other than /, or a nameless cookie posing as one).
       `${NEW}=${attacker}; Domain=hush.test; Path=/auth; Secure`,
       `${NEW}=${attacker}; Domain=hush.test; Path=/; Secure`,
@@ -175,11 +174,10 @@ describe('cookie tossing from a sibling subdomain, in chromium over https', { sk
     const attacker = await refreshTokenOf(server!, 'mallory2');
     const victim = await refreshTokenOf(server!, 'notyetupgraded');
     const page = await newPage();
-    const context = page.context();
     await plantPreFixCookie(page.context(), victim);
     await page.goto(app);
     await page.evaluate(() => localStorage.setItem('hush:session', '1'));
-    await toss([`${LEGACY}=${attacker}; Domain=hush.test; Path=/auth/refresh; Secure`]);
+    await toss(page.context(), [`${LEGACY}=${attacker}; Domain=hush.test; Path=/auth/refresh; Secure`]);
     const who = await whoAfterReload(page, app);
     assert.notEqual(who, 'mallory2', 'signed in as the attacker');
     assert.equal(who, undefined, 'the server refused the duplicated cookie');

@@ -137,7 +137,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
       '/refresh',
       {
         onRequest: limit('refresh'),
-        schema: { summary: 'Exchange the refresh cookie for a new access token', response: { 200: tokenBody, ...errors(401, 403, 429, 503) } },
+        schema: { summary: 'Exchange the refresh cookie for a new access token', response: { 200: tokenBody, ...errors(401, 403, 413, 429, 503) } },
       },
       async (request, reply) => {
         requireRequestedWith(request);
@@ -157,7 +157,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
 
     bodiless.post(
       '/logout',
-      { schema: { summary: "End this browser's session", response: errors(401, 403, 503) } },
+      { schema: { summary: "End this browser's session", response: errors(401, 403, 413, 503) } },
       async (request, reply) => {
         requireRequestedWith(request);
         const found = readOrRefuse(cookie, request, reply);
@@ -170,7 +170,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
 
     bodiless.post(
       '/logout-all',
-      { onRequest: guard, schema: { summary: 'End every session of the user', security: [{ bearer: [] }], response: errors(401, 403, 503) } },
+      { onRequest: guard, schema: { summary: 'End every session of the user', security: [{ bearer: [] }], response: errors(401, 403, 413, 503) } },
       async (request, reply) => {
         await service.logoutAll(request.auth!);
         cookie.clearWithLegacy(reply);
@@ -198,7 +198,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
 
     bodiless.delete<{ Params: { id: string } }>(
       '/sessions/:id',
-      { onRequest: guard, schema: { summary: 'End one session and its access tokens (rotating strategy)', security: [{ bearer: [] }], params: { type: 'object', properties: { id: { type: 'string' } } }, response: errors(401, 403, 404, 503) } },
+      { onRequest: guard, schema: { summary: 'End one session and its access tokens (rotating strategy)', security: [{ bearer: [] }], params: { type: 'object', properties: { id: { type: 'string' } } }, response: errors(401, 403, 404, 413, 503) } },
       async (request, reply) => {
         await service.endSession(request.auth!, request.params.id);
         return reply.code(204).header('cache-control', 'no-store').send();

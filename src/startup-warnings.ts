@@ -4,7 +4,7 @@
  * here, from the configuration alone, so that they are found, tested and extended in one place.
  */
 import type { HushConfig } from './config.js';
-import { crossSiteOrigins } from './http/origins.js';
+import { crossSiteOrigins, originWarnings } from './http/origins.js';
 
 /** One warning: the setting to look at, and what goes wrong (never a secret). */
 export interface StartupWarning {
@@ -39,5 +39,6 @@ export function startupWarnings(config: HushConfig): StartupWarning[] {
       message: `HUSH_ALLOWED_ORIGINS lists ${origin}, which is not same-site with HUSH_PUBLIC_ORIGIN: the SameSite refresh cookie will not reach it`,
     });
   }
+  warnings.push(...originWarnings(config));
   return warnings;
 }

@@ -17,7 +17,7 @@ import type { Store } from '../store/types.js';
 import { refreshCookie } from './cookies.js';
 import { checkRequestOrigin } from './csrf.js';
 import { deviceCookie } from './device-cookie.js';
-import { createErrorHandler, sendAuthError } from './errors.js';
+import { clientErrorHandler, createErrorHandler, sendAuthError } from './errors.js';
 import type { Logger } from './log.js';
 import { createGuard } from './guard.js';
 import type { Metrics } from './metrics.js';
@@ -54,6 +54,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: (_error, _request, reply) => {
       sendAuthError(reply, new AuthError('invalid_request', 400, 'The request URL is malformed.'));
     },
+    // What the HTTP parser refuses (headers over 16 KiB: 431) answers in the contract's error format too.
+    clientErrorHandler,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
@@ -107,8 +109,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const guard = createGuard({
     service,
     serverRefresh: config.serverRefresh ? { cookie, origins } : undefined,
-    onRefreshed: (reply, grant) => {
-      cookie.set(reply, grant.refreshToken, grant.refreshMaxAge);
+    limiter: options.limiter,
+    onRefreshed: (reply, grant, migrate) => {
+      cookie.set(reply, grant.refreshToken, grant.refreshMaxAge, migrate);
       reply.header('cache-control', 'no-store');
     },
   });
@@ -126,7 +129,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     { onRequest: guard, schema: { summary: "The demo's protected resource, answered from the token alone", security: [{ bearer: [] }], response: { 200: privateBody } } },
     (request, reply) => {
       const claims = request.auth!;
-      reply.send({
+      reply.header('cache-control', 'no-store').send({
         message: `Hello, ${claims.preferred_username}. This answer was authorized by your access token alone.`,
         user: { id: claims.sub, username: claims.preferred_username },
       });

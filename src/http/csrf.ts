@@ -13,7 +13,8 @@ const csrfFailed = (why: string): AuthError => new AuthError('csrf_failed', 403,
 /** Throws 403 `csrf_failed` when a POST or DELETE comes from another site or a foreign origin. */
 export function checkRequestOrigin(request: FastifyRequest, origins: OriginPolicy): void {
   const site = request.headers['sec-fetch-site'];
-  if (site === 'cross-site') throw csrfFailed('Cross-site requests are not allowed.');
+  // Header values are case-insensitive tokens (RFC 8941); browsers send lower case.
+  if (site !== undefined && site.toLowerCase() === 'cross-site') throw csrfFailed('Cross-site requests are not allowed.');
   const origin = request.headers.origin;
   if (origin !== undefined && !origins.allows(origin, request)) throw csrfFailed('This origin is not allowed.');
 }

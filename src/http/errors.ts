@@ -2,6 +2,7 @@
  * Error responses: every failure leaves as the contract's JSON `{error, error_description}` with
  * a 4xx for anything the client did, 503 when a dependency is down, and a stack trace never.
  */
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, InvalidTokenError, unavailable } from '../core/errors.js';
 import { HashingQueueFullError } from '../core/password.js';
@@ -84,4 +85,28 @@ export function createErrorHandler(log: Logger) {
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** The client errors Node's HTTP parser raises before a request exists, as contract errors. */
+const CLIENT_ERRORS: Record<string, readonly [status: number, reason: string, code: string, description: string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'headers_too_large', 'The request headers are too large (at most 16 KiB in all).'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'request_timeout', 'The request took too long to arrive.'],
+};
+const MALFORMED = [400, 'Bad Request', 'invalid_request', 'The request is malformed.'] as const;
+
+/**
+ * Fastify's `clientErrorHandler`: answers what the HTTP parser refused (headers over the limit
+ * with 431, a request that never finished with 408, anything else with 400) in the contract's JSON
+ * error format, then closes the connection, whose state is unknown.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, description] = (error.code !== undefined ? CLIENT_ERRORS[error.code] : undefined) ?? MALFORMED;
+  const body = JSON.stringify({ error: code, error_description: description });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

@@ -5,11 +5,13 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessClaims } from '../core/access-tokens.js';
-import { InvalidTokenError, missingToken } from '../core/errors.js';
+import { AuthError, InvalidTokenError, missingToken } from '../core/errors.js';
+import type { RequestLimiter } from '../core/limits/index.js';
 import type { AuthService } from '../core/service.js';
 import { bearerCandidate, isB64Token } from '../middleware/bearer.js';
 import { requestContext } from './context.js';
-import type { RefreshCookie } from './cookies.js';
+import { DUPLICATE_COOKIE_MESSAGE, type RefreshCookie } from './cookies.js';
+import { BEARER_REALM } from './errors.js';
 import type { OriginPolicy } from './origins.js';
 
 declare module 'fastify' {
@@ -23,14 +25,19 @@ export interface GuardOptions {
   readonly service: AuthService;
   /** Server-side silent refresh; undefined when off. */
   readonly serverRefresh?: { readonly cookie: RefreshCookie; readonly origins: OriginPolicy } | undefined;
-  /** Sends a token response's headers and cookie for a server-side refresh. */
-  readonly onRefreshed?: (reply: FastifyReply, grant: Awaited<ReturnType<AuthService['refresh']>>) => void;
+  /** Sends a token response's headers and cookie for a server-side refresh (`migrate`: the pre-fix cookie was used). */
+  readonly onRefreshed?: (reply: FastifyReply, grant: Awaited<ReturnType<AuthService['refresh']>>, migrate: boolean) => void;
+  /**
+   * Per-address request caps: a server-side refresh is a refresh, counted in the `refresh` bucket
+   * like `POST /auth/refresh`; undefined when rate limits are off.
+   */
+  readonly limiter?: RequestLimiter | undefined;
 }
 
 /** Whether a cookie-only request may be authorized by server-side refresh: a safe, same-site read. */
 function mayRefreshOnServer(request: FastifyRequest, origins: OriginPolicy): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
-  const site = request.headers['sec-fetch-site'];
+  const site = request.headers['sec-fetch-site']?.toLowerCase();
   if (site !== undefined) return site === 'same-origin' || site === 'none';
   const origin = request.headers.origin;
   if (origin !== undefined) return origins.allows(origin, request);
@@ -39,15 +46,26 @@ function mayRefreshOnServer(request: FastifyRequest, origins: OriginPolicy): boo
 
 /** Builds the onRequest hook that guards a route. */
 export function createGuard(options: GuardOptions) {
-  const { service, serverRefresh } = options;
+  const { service, serverRefresh, limiter } = options;
 
   async function refreshOnServer(request: FastifyRequest, reply: FastifyReply): Promise<AccessClaims | undefined> {
     if (!serverRefresh || !mayRefreshOnServer(request, serverRefresh.origins)) return undefined;
-    const cookie = serverRefresh.cookie.read(request);
-    if (cookie === undefined) return undefined;
+    const found = serverRefresh.cookie.read(request);
+    if (found.kind === 'none') return undefined;
+    if (found.kind === 'duplicate') {
+      // Either value may be someone else's: use neither, and clear what this host can clear.
+      serverRefresh.cookie.clearEverywhere(reply);
+      reply.header('www-authenticate', BEARER_REALM);
+      throw new AuthError('invalid_refresh_token', 401, DUPLICATE_COOKIE_MESSAGE);
+    }
+    if (limiter) {
+      // Throttled, not unauthenticated: a 429 with Retry-After, as POST /auth/refresh would answer.
+      const decision = await limiter.hit('refresh', request.ip);
+      if (!decision.allowed) throw new AuthError('rate_limited', 429, 'Too many requests; try again later.', decision.retryAfter);
+    }
     try {
-      const grant = await service.refresh(cookie, requestContext(request));
-      options.onRefreshed?.(reply, grant);
+      const grant = await service.refresh(found.token, requestContext(request));
+      options.onRefreshed?.(reply, grant, found.legacy);
       reply.header('x-access-token', grant.accessToken);
       return service.authenticate(grant.accessToken);
     } catch {

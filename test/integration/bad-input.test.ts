@@ -7,6 +7,7 @@
  * healthy and its output holds none of the passwords and tokens it was sent.
  */
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -128,6 +129,42 @@ function rawExchange(url: string, data: Buffer): Promise<{ status: number; heade
     socket.setTimeout(5000, () => socket.destroy());
     // Not end(): a half-closed request may be dropped before its answer; `Connection: close` ends it.
     socket.write(data);
+  });
+}
+
+/**
+ * Sends `method path` with a body that never ends (chunked, or a Content-Length of 1 GiB), 16 KiB
+ * every 20 ms, and resolves with the response; fails when none arrives within 15 s.
+ */
+function endlessBody(url: string, method: string, path: string, headers: Record<string, string>, framing: 'chunked' | 'content-length'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const framingHeader: Record<string, string> = framing === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(2 ** 30) };
+    const request = httpRequest(`${url}${path}`, { method, headers: { ...headers, ...framingHeader } });
+    const chunk = Buffer.alloc(16 * 1024, 0x78);
+    let answered = false;
+    const pump = setInterval(() => {
+      if (!answered && !request.destroyed) request.write(chunk);
+    }, 20);
+    const deadline = setTimeout(() => {
+      clearInterval(pump);
+      request.destroy();
+      reject(new Error(`${method} ${path}: no answer within 15 s while the body kept coming`));
+    }, 15_000);
+    request.on('response', (response) => {
+      answered = true;
+      clearInterval(pump);
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (part: string) => (text += part));
+      response.on('end', () => {
+        clearTimeout(deadline);
+        request.destroy();
+        resolve({ status: response.statusCode ?? 0, body: text });
+      });
+    });
+    // The server may close the connection once it has answered: only a missing answer is a failure.
+    request.on('error', () => undefined);
+    request.flushHeaders();
   });
 }
 
@@ -386,8 +423,11 @@ for (const { database, skip } of await databases()) {
         `${name}=${head}.${body}`,
         `${name}=${victim.cookie}x`,
         `${name}=x; ${name}=y`,
-        `__Host-hush-refresh=${victim.cookie}`,
+        `__Host-hush-refresh-x=${victim.cookie}`,
         `hush-refresh=${victim.cookie}`,
+        `=${name}=${victim.cookie}`,
+        `${name}=${victim.cookie}; ${name}=${victim.cookie}`,
+        `__Secure-hush-refresh=${victim.cookie}; __Secure-hush-refresh=x`,
         `${name.toLowerCase()}=${victim.cookie}`,
         `${name}=\u00ff\u00fe`,
         `${name}=' OR '1'='1`,
@@ -519,7 +559,7 @@ for (const { database, skip } of await databases()) {
           problems.push(`${what}: status ${reply.status}`);
           continue;
         }
-        if (/set-cookie: (?!__Secure-hush-refresh=;)/i.test(reply.headers)) problems.push(`${what}: a cookie was set`);
+        if (/set-cookie: (?!(__Host-|__Secure-)hush-refresh=;)/i.test(reply.headers)) problems.push(`${what}: a cookie was set`);
         let body: JsonObject | undefined;
         try {
           body = JSON.parse(reply.body) as JsonObject;
@@ -532,6 +572,77 @@ for (const { database, skip } of await databases()) {
         }
       }
       assert.deepEqual(problems, []);
+    });
+
+    it("answers headers over 16 KiB with 431 in the contract's error format (code headers_too_large)", async () => {
+      const { host } = new URL(shared.server.url);
+      const problems: string[] = [];
+      const requests = {
+        'one long header': `GET /auth/me HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`,
+        'many headers': `POST /auth/login HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${Array.from({ length: 400 }, (_, i) => `X-H${i}: ${'v'.repeat(60)}\r\n`).join('')}\r\n`,
+      };
+      sent += Object.keys(requests).length;
+      for (const [what, reply] of await exchangeEach(shared.server.url, requests, problems)) {
+        assert.equal(reply.status, 431, what);
+        assert.match(reply.headers, /\r\ncontent-type: application\/json/i, what);
+        assert.match(reply.headers, /\r\ncache-control: no-store/i, what);
+        const body = JSON.parse(reply.body) as JsonObject;
+        assert.deepEqual(Object.keys(body).sort(), ['error', 'error_description'], what);
+        assert.equal(body['error'], 'headers_too_large', what);
+        assert.ok(String(body['error_description']).length > 0, what);
+      }
+      assert.deepEqual(problems, []);
+    });
+
+    it('answers an endless body on every bodiless POST and DELETE with 413 payload_too_large, without waiting for its end', async () => {
+      const routes: Array<[string, string, Record<string, string>]> = [
+        ['POST', '/auth/refresh', { 'x-requested-with': 'x', cookie: `${SECURE_COOKIE}=${victim.cookie}` }],
+        ['POST', '/auth/logout', { 'x-requested-with': 'x' }],
+        ['POST', '/auth/logout-all', { authorization: `Bearer ${victim.token}` }],
+        ['DELETE', '/auth/sessions/some-id', { authorization: `Bearer ${victim.token}` }],
+      ];
+      for (const [method, path, headers] of routes) {
+        for (const framing of ['chunked', 'content-length'] as const) {
+          sent++;
+          const reply = await endlessBody(shared.server.url, method, path, { ...headers, 'content-type': 'application/octet-stream' }, framing);
+          assert.equal(reply.status, 413, `${method} ${path} (${framing}): ${reply.body}`);
+          assert.equal((JSON.parse(reply.body) as JsonObject)['error'], 'payload_too_large');
+        }
+      }
+      // Still served: up to 16 KiB of ignored body is read as before.
+      assert.equal((await shared.api.send('POST', '/auth/logout', { headers: { 'x-requested-with': 'x', 'content-type': 'text/plain' }, body: 'x'.repeat(16 * 1024) })).status, 204);
+    });
+
+    it('answers every response under /auth and /api/private with Cache-Control: no-store, errors included', async () => {
+      const username = uniqueName('nostore');
+      const password = uniquePassword();
+      const replies: Array<[string, HttpReply]> = [];
+      const record = async (what: string, reply: Promise<HttpReply>): Promise<HttpReply> => {
+        const done = await reply;
+        replies.push([`${what} (${done.status})`, done]);
+        return done;
+      };
+      const signup = await record('signup', shared.api.signup(username, password));
+      const session = shared.api.sessionFrom(signup, username, password);
+      await record('login', shared.api.login(username, password));
+      await record('refresh', shared.api.refresh(session.cookie));
+      await record('refresh without a cookie', shared.api.refresh(undefined));
+      await record('me', shared.api.me(session.token));
+      await record('me without a token', shared.api.send('GET', '/auth/me'));
+      await record('private', shared.api.private(session.token));
+      await record('private without a token', shared.api.send('GET', '/api/private'));
+      await record('sessions', shared.api.send('GET', '/auth/sessions', { token: session.token }));
+      await record('unknown route under /auth', shared.api.send('GET', '/auth/nothing-here'));
+      await record('csrf refusal', shared.api.login(username, password, { origin: 'https://evil.example' }));
+      await record('wrong media type', shared.api.send('POST', '/auth/login', { headers: { 'content-type': 'text/plain' }, body: '{}' }));
+      await record('bad field', shared.api.send('POST', '/auth/login', { json: { username: 1, password: 2 } }));
+      const changed = await record('password', shared.api.changePassword(session.token, password, `${password}!`));
+      const token = (changed.body as { access_token: string }).access_token;
+      await record('logout', shared.api.logout(session.cookie));
+      await record('delete account', shared.api.deleteMe(token, `${password}!`));
+      await record('logout-all after deletion', shared.api.logoutAll(token));
+      const missing = replies.filter(([, reply]) => !/\bno-store\b/.test(reply.headers.get('cache-control') ?? '')).map(([what]) => what);
+      assert.deepEqual(missing, []);
     });
 
     describe('afterwards', () => {

@@ -1,8 +1,9 @@
 /**
  * The refresh cookie under the settings that change it: HUSH_COOKIE_SECURE=false (name
  * `hush-refresh`, no Secure), HUSH_COOKIE_SAMESITE=lax, and Max-Age as the remaining lifetime —
- * sliding with HUSH_REFRESH_TTL, capped by HUSH_SESSION_MAX. (The defaults are in api.test.ts,
- * Path=/ of server-refresh mode in server-refresh.test.ts.)
+ * sliding with HUSH_REFRESH_TTL, capped by HUSH_SESSION_MAX; a duplicated cookie (cookie tossing)
+ * refused, and the pre-fix `__Secure-hush-refresh` migrated. (The defaults are in api.test.ts,
+ * server-refresh mode in server-refresh.test.ts, a real browser in test/browser/cookie-tossing.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -11,7 +12,9 @@ import {
   assertError,
   assertTokenResponse,
   cookieNamed,
+  LEGACY_COOKIE,
   PLAIN_COOKIE,
+  type HttpReply,
   SECURE_COOKIE,
   sleep,
   uniqueName,
@@ -20,6 +23,16 @@ import {
 import { BASE_ENV, databases, sharedServer } from './helpers/suite.js';
 
 const HOUR = 3600;
+const XRW = { 'x-requested-with': 'XMLHttpRequest' };
+
+/** Asserts the refusal of a duplicated cookie: 401 invalid_refresh_token saying why, no token, `name` cleared at both paths. */
+function assertDuplicateRefused(reply: HttpReply, name: string): void {
+  assertError(reply, 401, 'invalid_refresh_token');
+  assert.match((reply.body as { error_description: string }).error_description, /more than once.*subdomain/);
+  assertCookieCleared(reply, name, '/');
+  assertCookieCleared(reply, name, '/auth');
+  assert.equal(reply.cookies.filter((c) => c.value !== '').length, 0, 'no cookie is set, only cleared');
+}
 
 for (const { database, skip } of await databases()) {
   describe(`HUSH_COOKIE_SECURE=false and HUSH_REFRESH_TTL=1h (${database})`, { skip }, () => {
@@ -33,8 +46,20 @@ for (const { database, skip } of await databases()) {
       assert.equal(cookie.attributes['secure'], undefined);
       assert.equal(cookie.attributes['httponly'], true);
       assert.equal(cookie.attributes['samesite'], 'Strict');
-      assert.equal(cookie.attributes['path'], '/auth');
+      assert.equal(cookie.attributes['path'], '/');
+      assert.equal(cookie.attributes['domain'], undefined);
       assert.equal(cookie.attributes['max-age'], String(HOUR));
+      // The pre-fix cookie of the same name sat at Path=/auth: each new cookie clears it, or the browser would send both.
+      assertCookieCleared(reply, PLAIN_COOKIE, '/auth');
+    });
+
+    it('refuses a refresh carrying hush-refresh twice (it has no prefix: a sibling subdomain can toss one), clearing both paths', async () => {
+      const victim = await shared.api.session(uniqueName('plaindup'), uniquePassword());
+      const attacker = await shared.api.session(uniqueName('plainatk'), uniquePassword());
+      const reply = await shared.api.send('POST', '/auth/refresh', {
+        headers: { ...XRW, cookie: `${PLAIN_COOKIE}=${attacker.cookie}; ${PLAIN_COOKIE}=${victim.cookie}` },
+      });
+      assertDuplicateRefused(reply, PLAIN_COOKIE);
     });
 
     it('reads the refresh token from hush-refresh only', async () => {
@@ -68,14 +93,14 @@ for (const { database, skip } of await databases()) {
   describe(`HUSH_COOKIE_SAMESITE=lax and HUSH_SESSION_MAX=1h (${database})`, { skip }, () => {
     const shared = sharedServer(database, { ...BASE_ENV, HUSH_COOKIE_SAMESITE: 'lax', HUSH_REFRESH_TTL: '1h', HUSH_SESSION_MAX: '1h' });
 
-    it('sets SameSite=Lax, keeping the __Secure- name, Secure, HttpOnly and Path=/auth', async () => {
+    it('sets SameSite=Lax, keeping the __Host- name, Secure, HttpOnly and Path=/', async () => {
       const reply = await shared.api.signup(uniqueName('lax'), uniquePassword());
       assertTokenResponse(reply, 201);
       const cookie = cookieNamed(reply, SECURE_COOKIE);
       assert.equal(cookie.attributes['samesite'], 'Lax');
       assert.equal(cookie.attributes['secure'], true);
       assert.equal(cookie.attributes['httponly'], true);
-      assert.equal(cookie.attributes['path'], '/auth');
+      assert.equal(cookie.attributes['path'], '/');
       assert.equal(cookie.attributes['max-age'], String(HOUR));
     });
 
@@ -93,6 +118,78 @@ for (const { database, skip } of await databases()) {
       assertTokenResponse(reply, 200);
       const maxAge = Number(cookieNamed(reply, SECURE_COOKIE).attributes['max-age']);
       assert.ok(maxAge < HOUR && maxAge >= HOUR - 5, `Max-Age ${maxAge} is the remaining session lifetime`);
+    });
+  });
+  describe(`a duplicated refresh cookie, and the pre-fix __Secure-hush-refresh (${database})`, { skip }, () => {
+    const shared = sharedServer(database);
+
+    /** A cookie-authenticated POST with this exact Cookie header. */
+    const withCookieHeader = (path: string, cookie: string): Promise<HttpReply> => shared.api.send('POST', path, { headers: { ...XRW, cookie } });
+
+    it('refuses a refresh whose Cookie header carries __Host-hush-refresh twice, in either order: 401 invalid_refresh_token, cleared at Path=/ and Path=/auth, nobody signed in', async () => {
+      const victim = await shared.api.session(uniqueName('dupvictim'), uniquePassword());
+      const attacker = await shared.api.session(uniqueName('dupattacker'), uniquePassword());
+      for (const header of [
+        `${SECURE_COOKIE}=${attacker.cookie}; ${SECURE_COOKIE}=${victim.cookie}`,
+        `${SECURE_COOKIE}=${victim.cookie}; other=1; ${SECURE_COOKIE}=${attacker.cookie}`,
+        `${SECURE_COOKIE}=${victim.cookie}; ${SECURE_COOKIE}=${victim.cookie}`,
+      ]) {
+        const reply = await withCookieHeader('/auth/refresh', header);
+        assertDuplicateRefused(reply, SECURE_COOKIE);
+        assert.equal(reply.headers.get('x-access-token'), null);
+      }
+      // Refused, not revoked: the victim's own cookie, alone again, refreshes as the victim.
+      assertTokenResponse(await shared.api.refresh(victim.cookie), 200, victim.username);
+    });
+
+    it('refuses a logout whose Cookie header carries the name twice the same way', async () => {
+      const victim = await shared.api.session(uniqueName('duplogout'), uniquePassword());
+      const attacker = await shared.api.session(uniqueName('duplogoutatk'), uniquePassword());
+      const reply = await withCookieHeader('/auth/logout', `${SECURE_COOKIE}=${attacker.cookie}; ${SECURE_COOKIE}=${victim.cookie}`);
+      assertDuplicateRefused(reply, SECURE_COOKIE);
+    });
+
+    it('refuses two pre-fix cookies (without a new one) the same way', async () => {
+      const victim = await shared.api.session(uniqueName('duplegacy'), uniquePassword());
+      const attacker = await shared.api.session(uniqueName('duplegacyatk'), uniquePassword());
+      const reply = await withCookieHeader('/auth/refresh', `${LEGACY_COOKIE}=${attacker.cookie}; ${LEGACY_COOKIE}=${victim.cookie}`);
+      assertDuplicateRefused(reply, SECURE_COOKIE);
+      assertCookieCleared(reply, LEGACY_COOKIE, '/auth');
+      assertCookieCleared(reply, LEGACY_COOKIE, '/');
+    });
+
+    it('migrates: a refresh presenting only the pre-fix cookie is served, answered with the new cookie, and the old one cleared at Path=/auth and Path=/', async () => {
+      const session = await shared.api.session(uniqueName('migrate'), uniquePassword());
+      const reply = await withCookieHeader('/auth/refresh', `${LEGACY_COOKIE}=${session.cookie}`);
+      assertTokenResponse(reply, 200, session.username);
+      const fresh = cookieNamed(reply, SECURE_COOKIE);
+      assert.ok(fresh.value.length > 0);
+      assert.equal(fresh.attributes['path'], '/');
+      assert.equal(fresh.attributes['secure'], true);
+      assertCookieCleared(reply, LEGACY_COOKIE, '/auth');
+      assertCookieCleared(reply, LEGACY_COOKIE, '/');
+      assertTokenResponse(await shared.api.refresh(fresh.value), 200, session.username);
+    });
+
+    it('prefers the new cookie when both are sent, and clears the old one', async () => {
+      const session = await shared.api.session(uniqueName('both'), uniquePassword());
+      const other = await shared.api.session(uniqueName('bothother'), uniquePassword());
+      const reply = await withCookieHeader('/auth/refresh', `${LEGACY_COOKIE}=${other.cookie}; ${SECURE_COOKIE}=${session.cookie}`);
+      assertTokenResponse(reply, 200, session.username);
+      assertCookieCleared(reply, LEGACY_COOKIE, '/auth');
+    });
+
+    it('clears the pre-fix cookie on logout too, and on a refresh that fails', async () => {
+      const session = await shared.api.session(uniqueName('legacyout'), uniquePassword());
+      const logout = await withCookieHeader('/auth/logout', `${LEGACY_COOKIE}=${session.cookie}`);
+      assert.equal(logout.status, 204);
+      assertCookieCleared(logout, SECURE_COOKIE, '/');
+      assertCookieCleared(logout, LEGACY_COOKIE, '/auth');
+      assertCookieCleared(logout, LEGACY_COOKIE, '/');
+      const dead = await withCookieHeader('/auth/refresh', `${LEGACY_COOKIE}=not.a.token`);
+      assertError(dead, 401, 'invalid_refresh_token');
+      assertCookieCleared(dead, LEGACY_COOKIE, '/auth');
+      assertCookieCleared(dead, LEGACY_COOKIE, '/');
     });
   });
 }

@@ -93,7 +93,7 @@ for (const { database, skip } of await databases()) {
         assert.equal(cookie.attributes['httponly'], true);
         assert.equal(cookie.attributes['secure'], true);
         assert.equal(cookie.attributes['samesite'], 'Strict');
-        assert.equal(cookie.attributes['path'], '/auth');
+        assert.equal(cookie.attributes['path'], '/');
       });
 
       it("ends the other sessions' refresh while the changing session refreshes on", async () => {

@@ -4,6 +4,7 @@
  * with credentials, the exposed headers and cacheable preflights.
  */
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { describe, it } from 'node:test';
 import {
   assertError,
@@ -49,6 +50,24 @@ function stateChangingRequests(api: Api, v: Victim): Array<{ name: string; metho
   ];
 }
 
+/**
+ * POSTs a login with this exact `Host` and `Origin` (fetch will not send a Host of our choosing):
+ * what a DNS-rebinding page sends, its own name now resolving to this server.
+ */
+function loginWithHost(url: string, host: string, origin: string, username: string, password: string): Promise<{ status: number; body: string }> {
+  const body = JSON.stringify({ username, password });
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}/auth/login`, { method: 'POST', headers: { host, origin, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 /** Sends `request` with `extra` headers added. */
 function withHeaders(api: Api, request: { method: string; path: string; options: RequestOptions }, extra: Record<string, string>): Promise<HttpReply> {
   return api.send(request.method, request.path, { ...request.options, headers: { ...request.options.headers, ...extra } });
@@ -79,6 +98,7 @@ for (const { database, skip } of await databases()) {
 
     const refusals: Array<[string, () => Record<string, string>]> = [
       ['Sec-Fetch-Site: cross-site', () => ({ 'sec-fetch-site': 'cross-site' })],
+      ['Sec-Fetch-Site: Cross-Site, in any case', () => ({ 'sec-fetch-site': 'Cross-Site', origin: own() })],
       ["Sec-Fetch-Site: cross-site, even with the server's own Origin", () => ({ 'sec-fetch-site': 'cross-site', origin: own() })],
       ['a foreign Origin', () => ({ origin: EVIL })],
       ['a foreign Origin, even with Sec-Fetch-Site: same-origin', () => ({ origin: EVIL, 'sec-fetch-site': 'same-origin' })],
@@ -135,6 +155,21 @@ for (const { database, skip } of await databases()) {
       const v = await victim(shared.api);
       const reply = await shared.api.send('GET', '/api/private', { token: v.token, headers: { 'sec-fetch-site': 'cross-site', origin: EVIL } });
       assert.equal(reply.status, 200);
+    });
+
+    it('without HUSH_PUBLIC_ORIGIN, takes its own origin from Host only for the hosts it is configured for (no DNS rebinding)', async () => {
+      const v = await victim(shared.api);
+      const port = new URL(shared.server.url).port;
+      for (const name of ['rebind.example', 'attacker.test', '127.0.0.1.nip.example', 'localhost.evil.example']) {
+        const reply = await loginWithHost(shared.server.url, `${name}:${port}`, `http://${name}:${port}`, v.username, v.password);
+        assert.equal(reply.status, 403, `${name}: ${reply.body}`);
+        assert.equal((JSON.parse(reply.body) as { error: string }).error, 'csrf_failed');
+      }
+      // The names it does answer to: HOST (127.0.0.1 here), localhost and loopback addresses.
+      for (const name of ['127.0.0.1', 'localhost', 'LocalHost', '127.0.0.2']) {
+        const reply = await loginWithHost(shared.server.url, `${name}:${port}`, `http://${name}:${port}`, v.username, v.password);
+        assert.equal(reply.status, 200, `${name}: ${reply.body}`);
+      }
     });
 
     it('sends no CORS headers when no origin is allowed', async () => {
@@ -247,6 +282,15 @@ for (const { database, skip } of await databases()) {
       assertError(hostMade, 403, 'csrf_failed');
       const spoofed = await shared.api.login(v.username, v.password, { origin: 'https://spoofed.example', host: 'spoofed.example' });
       assertError(spoofed, 403, 'csrf_failed');
+    });
+  });
+  describe(`start-up warnings about origins (${database})`, { skip }, () => {
+    const shared = sharedServer(database, { ...BASE_ENV, HUSH_ALLOWED_ORIGINS: 'http://app.example.com, http://localhost:5173' });
+
+    it('warns about a plain-http allowed origin other than loopback', () => {
+      const output = shared.server.output();
+      assert.match(output, /HUSH_ALLOWED_ORIGINS lists http:\/\/app\.example\.com, a plain-http origin/);
+      assert.doesNotMatch(output, /lists http:\/\/localhost:5173/);
     });
   });
 }

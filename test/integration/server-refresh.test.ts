@@ -13,6 +13,7 @@ import {
   cookieNamed,
   decodeJwt,
   forgeFrom,
+  LEGACY_COOKIE,
   SECURE_COOKIE,
   uniqueName,
   uniquePassword,
@@ -163,6 +164,34 @@ for (const { database, skip } of await databases()) {
       }
     });
 
+    it('compares Sec-Fetch-Site case-insensitively: Same-Origin is accepted, CROSS-SITE refused', async () => {
+      const session = await shared.api.session(uniqueName('case'), uniquePassword());
+      await assertRefreshedOnServer(await cookieOnly(session, { 'sec-fetch-site': 'Same-Origin' }), session);
+      assertNotRefreshed(await cookieOnly(session, { 'sec-fetch-site': 'CROSS-SITE', 'x-requested-with': 'XMLHttpRequest' }));
+    });
+
+    it('refuses a cookie-only GET carrying the cookie twice: 401 invalid_refresh_token, cleared at Path=/ and Path=/auth, nobody authorized', async () => {
+      const victim = await shared.api.session(uniqueName('dupvictim'), uniquePassword());
+      const attacker = await shared.api.session(uniqueName('dupattacker'), uniquePassword());
+      const reply = await shared.api.send('GET', '/api/private', {
+        headers: { 'sec-fetch-site': 'same-origin', cookie: `${SECURE_COOKIE}=${attacker.cookie}; ${SECURE_COOKIE}=${victim.cookie}` },
+      });
+      assertError(reply, 401, 'invalid_refresh_token');
+      assert.match((reply.body as { error_description: string }).error_description, /more than once/);
+      assert.match(reply.headers.get('www-authenticate') ?? '', /^Bearer realm="hush"/);
+      assert.equal(reply.headers.get('x-access-token'), null);
+      assertCookieCleared(reply, SECURE_COOKIE, '/');
+      assertCookieCleared(reply, SECURE_COOKIE, '/auth');
+    });
+
+    it('migrates a pre-fix __Secure-hush-refresh (Path=/ in this mode): authorized, answered with the new cookie, the old one cleared', async () => {
+      const session = await shared.api.session(uniqueName('migrate'), uniquePassword());
+      const reply = await shared.api.send('GET', '/api/private', { headers: { 'sec-fetch-site': 'same-origin', cookie: `${LEGACY_COOKIE}=${session.cookie}` } });
+      await assertRefreshedOnServer(reply, session);
+      assertCookieCleared(reply, LEGACY_COOKIE, '/');
+      assertCookieCleared(reply, LEGACY_COOKIE, '/auth');
+    });
+
     it('refuses cookie-only requests with any other method, changing nothing', async () => {
       const session = await shared.api.session(uniqueName('post'), uniquePassword());
       const headers = { 'sec-fetch-site': 'same-origin', origin: own(), 'x-requested-with': 'XMLHttpRequest' };
@@ -185,6 +214,32 @@ for (const { database, skip } of await databases()) {
       const reply = await cookieOnly(session, { 'sec-fetch-site': 'same-origin' });
       assertError(reply, 401, 'missing_token');
       assert.equal(reply.headers.get('x-access-token'), null);
+    });
+  });
+  describe(`server-side silent refresh under the refresh cap (${database})`, { skip }, () => {
+    const shared = sharedServer(database, { ...BASE_ENV, HUSH_SERVER_REFRESH: 'on', HUSH_RATE_LIMIT: 'on' });
+
+    it('counts cookie-only refreshes in the refresh bucket: the 301st from one address within a minute is 429 rate_limited with Retry-After', async () => {
+      const session = await shared.api.session(uniqueName('capped'), uniquePassword());
+      const get = (): Promise<HttpReply> =>
+        shared.api.send('GET', '/api/private', { cookies: shared.api.cookieJar(session.cookie), headers: { 'sec-fetch-site': 'same-origin' } });
+      const statuses: number[] = [];
+      // Ten at a time: quick enough to stay inside one minute's window on a loaded machine.
+      for (let sent = 0; sent < 300; sent += 10) {
+        const replies = await Promise.all(Array.from({ length: 10 }, get));
+        statuses.push(...replies.map((r) => r.status));
+      }
+      assert.deepEqual([...new Set(statuses)], [200], 'the first 300 are served');
+      const refused = await get();
+      assertError(refused, 429, 'rate_limited');
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+      assert.equal(refused.headers.get('x-access-token'), null);
+      assertNoCookie(refused);
+      // One bucket: POST /auth/refresh from the same address is refused too.
+      assertError(await shared.api.refresh(session.cookie), 429, 'rate_limited');
+      // A valid Bearer token needs no refresh, and is not throttled.
+      assert.equal((await shared.api.private(session.token)).status, 200);
     });
   });
 }

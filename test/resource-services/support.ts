@@ -99,7 +99,7 @@ export async function signup(server: TestServer): Promise<Session> {
   const text = await response.text();
   assert.equal(response.status, 201, text);
   const body = JSON.parse(text) as { access_token: string; user: { id: string; username: string } };
-  const cookie = response.headers.getSetCookie().find((c) => /^(__Secure-)?hush-refresh=/.test(c));
+  const cookie = response.headers.getSetCookie().find((c) => /^(__Host-)?hush-refresh=/.test(c));
   assert.ok(cookie, 'signup sets the refresh cookie');
   const refreshToken = cookie.slice(cookie.indexOf('=') + 1, cookie.indexOf(';'));
   assert.deepEqual(body.user.username, username);

@@ -8,7 +8,7 @@ import { AuthError } from '../../core/errors.js';
 import type { RequestLimiter } from '../../core/limits/index.js';
 import type { AuthService, Grant } from '../../core/service.js';
 import { requestContext } from '../context.js';
-import type { RefreshCookie } from '../cookies.js';
+import { DUPLICATE_COOKIE_MESSAGE, type RefreshCookie } from '../cookies.js';
 import { requireRequestedWith } from '../csrf.js';
 import type { DeviceCookie } from '../device-cookie.js';
 import { credentialsBody, errors, passwordBody, passwordChangeBody, sessionsBody, tokenBody, userBody } from '../schemas.js';
@@ -24,6 +24,9 @@ export interface AuthRouteOptions {
   readonly limiter: RequestLimiter | undefined;
 }
 
+/** The contract's body limit, for the routes without a body as for the others. */
+const BODY_LIMIT = 16 * 1024;
+
 const unsupportedMediaType = (): AuthError =>
   new AuthError('unsupported_media_type', 415, 'The body must be JSON (Content-Type: application/json).');
 
@@ -35,13 +38,25 @@ function requireJson(request: FastifyRequest, _reply: FastifyReply, done: (error
 }
 
 /** Sends a token response and sets the refresh cookie. */
-export function sendGrant(reply: FastifyReply, cookie: RefreshCookie, grant: Grant, status = 200): FastifyReply {
-  cookie.set(reply, grant.refreshToken, grant.refreshMaxAge);
+export function sendGrant(reply: FastifyReply, cookie: RefreshCookie, grant: Grant, status = 200, migrate = false): FastifyReply {
+  cookie.set(reply, grant.refreshToken, grant.refreshMaxAge, migrate);
   return reply
     .code(status)
     .header('cache-control', 'no-store')
     .header('pragma', 'no-cache')
     .send({ access_token: grant.accessToken, token_type: 'Bearer', expires_in: grant.expiresIn, user: grant.user });
+}
+
+/**
+ * The request's refresh cookie, undefined when there is none. A duplicated cookie is refused (401
+ * `invalid_refresh_token`) and cleared at every path it may have been set at.
+ */
+export function readOrRefuse(cookie: RefreshCookie, request: FastifyRequest, reply: FastifyReply): { token: string; legacy: boolean } | undefined {
+  const found = cookie.read(request);
+  if (found.kind === 'token') return found;
+  if (found.kind === 'none') return undefined;
+  cookie.clearEverywhere(reply);
+  throw new AuthError('invalid_refresh_token', 401, DUPLICATE_COOKIE_MESSAGE);
 }
 
 /** Registers the /auth routes on `app` (which is prefixed with /auth). */
@@ -111,17 +126,17 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
       },
       async (request, reply) => {
         await service.deleteAccount(request.auth!, request.body.password, devices.context(request));
-        cookie.clear(reply);
-        return reply.code(204).send();
+        cookie.clearWithLegacy(reply);
+        return reply.code(204).header('cache-control', 'no-store').send();
       },
     );
   });
 
-  // Routes without a body: whatever Content-Type and body arrive are ignored, unread.
+  // Routes without a body: whatever Content-Type and body arrive are ignored, but read only up to
+  // 16 KiB like any body (past that, 413): an endless body must not hold a connection and a worker.
   await app.register(async (bodiless) => {
     bodiless.removeAllContentTypeParsers();
-    bodiless.addContentTypeParser('*', (_request, payload, done) => {
-      payload.resume();
+    bodiless.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, _body, done) => {
       done(null, undefined);
     });
 
@@ -129,16 +144,19 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
       '/refresh',
       {
         onRequest: limit('refresh'),
-        schema: { summary: 'Exchange the refresh cookie for a new access token', response: { 200: tokenBody, ...errors(401, 403, 429, 503) } },
+        schema: { summary: 'Exchange the refresh cookie for a new access token', response: { 200: tokenBody, ...errors(401, 403, 413, 429, 503) } },
       },
       async (request, reply) => {
         requireRequestedWith(request);
-        const token = cookie.read(request);
+        const found = readOrRefuse(cookie, request, reply);
         try {
-          if (token === undefined) throw new AuthError('invalid_refresh_token', 401, 'There is no session to refresh; sign in.');
-          return sendGrant(reply, cookie, await service.refresh(token, requestContext(request)));
+          if (found === undefined) throw new AuthError('invalid_refresh_token', 401, 'There is no session to refresh; sign in.');
+          return sendGrant(reply, cookie, await service.refresh(found.token, requestContext(request)), 200, found.legacy);
         } catch (error) {
-          if (error instanceof AuthError && error.code === 'invalid_refresh_token') cookie.clear(reply);
+          if (error instanceof AuthError && error.code === 'invalid_refresh_token') {
+            if (found?.legacy) cookie.clearWithLegacy(reply);
+            else cookie.clear(reply);
+          }
           throw error;
         }
       },
@@ -146,21 +164,23 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
 
     bodiless.post(
       '/logout',
-      { schema: { summary: "End this browser's session", response: errors(403, 503) } },
+      { schema: { summary: "End this browser's session", response: errors(401, 403, 413, 503) } },
       async (request, reply) => {
         requireRequestedWith(request);
-        await service.logout(cookie.read(request));
-        cookie.clear(reply);
+        const found = readOrRefuse(cookie, request, reply);
+        await service.logout(found?.token);
+        // The pre-fix cookie goes too, whichever this browser still had.
+        cookie.clearWithLegacy(reply);
         return reply.code(204).header('cache-control', 'no-store').send();
       },
     );
 
     bodiless.post(
       '/logout-all',
-      { onRequest: guard, schema: { summary: 'End every session of the user', security: [{ bearer: [] }], response: errors(401, 403, 503) } },
+      { onRequest: guard, schema: { summary: 'End every session of the user', security: [{ bearer: [] }], response: errors(401, 403, 413, 503) } },
       async (request, reply) => {
         await service.logoutAll(request.auth!);
-        cookie.clear(reply);
+        cookie.clearWithLegacy(reply);
         return reply.code(204).header('cache-control', 'no-store').send();
       },
     );
@@ -185,7 +205,7 @@ export async function authRoutes(app: FastifyInstance, options: AuthRouteOptions
 
     bodiless.delete<{ Params: { id: string } }>(
       '/sessions/:id',
-      { onRequest: guard, schema: { summary: 'End one session and its access tokens (rotating strategy)', security: [{ bearer: [] }], params: { type: 'object', properties: { id: { type: 'string' } } }, response: errors(401, 403, 404, 503) } },
+      { onRequest: guard, schema: { summary: 'End one session and its access tokens (rotating strategy)', security: [{ bearer: [] }], params: { type: 'object', properties: { id: { type: 'string' } } }, response: errors(401, 403, 404, 413, 503) } },
       async (request, reply) => {
         await service.endSession(request.auth!, request.params.id);
         return reply.code(204).header('cache-control', 'no-store').send();

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 
 /** The refresh cookie's name by default and with `HUSH_COOKIE_SECURE=false`. */
-export const SECURE_COOKIE = '__Secure-hush-refresh';
+export const SECURE_COOKIE = '__Host-hush-refresh';
 export const PLAIN_COOKIE = 'hush-refresh';
+/** The refresh cookie's name before the security fixes (issue 8), still migrated for one release. */
+export const LEGACY_COOKIE = '__Secure-hush-refresh';
 
 /** A JSON object as the server sends it. */
 export type JsonObject = Record<string, unknown>;
@@ -192,7 +194,7 @@ export class Api {
   /** The session a token response (signup, login, refresh, password change) establishes. */
   sessionFrom(reply: HttpReply, username: string, password: string): Session {
     const body = reply.body as { access_token: string; user: { id: string; username: string } };
-    const cookie = reply.cookies.find((c) => c.name === this.cookieName);
+    const cookie = reply.cookies.find((c) => c.name === this.cookieName && c.value !== '');
     assert.ok(cookie && cookie.value, `no ${this.cookieName} cookie in ${JSON.stringify(reply.cookies)}`);
     return { username, password, token: body.access_token, cookie: cookie.value, user: body.user };
   }
@@ -239,19 +241,23 @@ export function assertTokenResponse(reply: HttpReply, status: number, username?:
   return body as { access_token: string; expires_in: number; user: { id: string; username: string } };
 }
 
-/** The one `Set-Cookie` for `name` in `reply`, failing the test when there is none or several. */
-export function cookieNamed(reply: HttpReply, name: string): SetCookie {
-  const found = reply.cookies.filter((c) => c.name === name);
+/**
+ * The one `Set-Cookie` for `name` at `path` in `reply`, failing the test when there is none or
+ * several. (Lines at other paths clear an older cookie of the same name: see cookies.test.ts.)
+ */
+export function cookieNamed(reply: HttpReply, name: string, path = '/'): SetCookie {
+  const found = reply.cookies.filter((c) => c.name === name && c.attributes['path'] === path);
   assert.equal(found.length, 1, `expected one ${name} cookie, got: ${JSON.stringify(reply.headers.getSetCookie())}`);
   return found[0]!;
 }
 
-/** Asserts `reply` clears the refresh cookie: empty value, `Max-Age=0`, same scope as when set. */
-export function assertCookieCleared(reply: HttpReply, name: string, path = '/auth'): void {
-  const cookie = cookieNamed(reply, name);
+/** Asserts `reply` clears the refresh cookie at `path`: empty value, `Max-Age=0`, same scope as when set. */
+export function assertCookieCleared(reply: HttpReply, name: string, path = '/'): void {
+  const found = reply.cookies.filter((c) => c.name === name && c.attributes['path'] === path);
+  assert.equal(found.length, 1, `expected one ${name} cookie at Path=${path}, got: ${JSON.stringify(reply.headers.getSetCookie())}`);
+  const cookie = found[0]!;
   assert.equal(cookie.value, '');
   assert.equal(cookie.attributes['max-age'], '0');
-  assert.equal(cookie.attributes['path'], path);
 }
 
 /** Asserts `reply` sets no cookie at all. */

@@ -2,6 +2,7 @@
 // when the form is empty, and when plain http off localhost drops the refresh cookie.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer } from '../helpers/server.js';
@@ -11,6 +12,15 @@ import { appOrigin, artifacts, buildClient, counter, launch, root, signUp, skipR
 const PASSWORD = 'correct horse battery staple';
 /** A name chromium resolves to 127.0.0.1 but treats as any other host: not loopback, not a secure context. */
 const LAN_HOST = 'hush-lan.test';
+
+/** A port nothing listens on now (the kernel's pick, released at once). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
 /** Saves a screenshot as a test artifact; `doc` also becomes docs/<doc> when missing or with HUSH_UPDATE_SCREENSHOTS. */
 async function screenshot(page: Page, name: string, doc?: string): Promise<void> {
@@ -132,10 +142,14 @@ describe('the demo in chromium (stateless, 5 s access tokens)', { skip: skipReas
   });
 
   it('on plain http off localhost, says that the reload signed the user out because the Secure cookie was dropped', async () => {
+    // The server answers a Host it is configured for only (DNS-rebinding defence), so this one is told
+    // the LAN origin people use, as the start-up warning asks.
+    const port = await freePort();
+    const url = `http://${LAN_HOST}:${port}`;
+    const lanServer = await startServer({ env: { PORT: String(port), HUSH_PUBLIC_ORIGIN: url, HUSH_ACCESS_TTL: '5s' } });
     const lan = await launch([`--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`]);
     try {
       const page = await newPage(lan);
-      const url = server.url.replace('127.0.0.1', LAN_HOST);
       await page.goto(url);
       await waitForView(page, 'signed-out');
       assert.match((await page.textContent('#insecure-note')) ?? '', /A reload will sign you out/);
@@ -149,6 +163,7 @@ describe('the demo in chromium (stateless, 5 s access tokens)', { skip: skipReas
       await screenshot(page, 'plain-http-signed-out');
     } finally {
       await lan.close();
+      await lanServer.close();
     }
   });
 });

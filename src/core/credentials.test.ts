@@ -2,28 +2,12 @@
 // read (./credentials.ts), and no session starts for a user whose credentials changed meanwhile.
 // The service runs over SQLite :memory:; gates force the interleavings a loaded server produces.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { AccessClaims } from './access-tokens.js';
 import { AuthError } from './errors.js';
-import { CTX, FAST_PARAMS, aroundStoreCall, gate, openTestService, SpyHasher, type TestService } from './test-service.js';
+import { CTX, FAST_PARAMS, aroundStoreCall, gate, refusedWith, servicesClosedAfterAll, SpyHasher, uniqueName, type TestService } from './test-service.js';
 
-const opened: TestService[] = [];
-after(async () => {
-  await Promise.all(opened.map((t) => t.close()));
-});
-
-async function open(...args: Parameters<typeof openTestService>): Promise<TestService> {
-  const t = await openTestService(...args);
-  opened.push(t);
-  return t;
-}
-
-let counter = 0;
-const uniqueName = (prefix: string): string => `${prefix}.${process.pid}.${++counter}`;
-
-async function refusedWith(promise: Promise<unknown>, code: string, status: number): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => e instanceof AuthError && e.code === code && e.status === status);
-}
+const open = servicesClosedAfterAll();
 
 /** Signs a user up; returns its claims (as a Bearer route would see them) and its grant. */
 async function signedUp(t: TestService, password: string): Promise<{ username: string; claims: AccessClaims; refreshToken: string }> {

@@ -4,28 +4,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, describe, it } from 'node:test';
-import { AuthError } from './errors.js';
+import { describe, it } from 'node:test';
 import { PasswordHasher } from './password.js';
-import { aroundStoreCall, CTX, FAST_PARAMS, openTestService, SpyHasher, type TestService } from './test-service.js';
+import { aroundStoreCall, CTX, FAST_PARAMS, refusedWith, servicesClosedAfterAll, SpyHasher, uniqueName, type TestService } from './test-service.js';
 
-const opened: TestService[] = [];
-after(async () => {
-  await Promise.all(opened.map((t) => t.close()));
-});
-
-async function open(...args: Parameters<typeof openTestService>): Promise<TestService> {
-  const t = await openTestService(...args);
-  opened.push(t);
-  return t;
-}
-
-let counter = 0;
-const uniqueName = (prefix: string): string => `${prefix}.${process.pid}.${++counter}`;
-
-async function refusedWith(promise: Promise<unknown>, code: string, status: number): Promise<void> {
-  await assert.rejects(promise, (e: unknown) => e instanceof AuthError && e.code === code && e.status === status);
-}
+const open = servicesClosedAfterAll();
 
 describe('account routes while the revocation feed lags (the store has the last word)', () => {
   it('refuse a token whose credential version the store has moved past, though no notice reached the feed', async () => {

@@ -7,7 +7,10 @@
 import { importSecret, KeySet } from '../jwt/index.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import { AccessTokens } from './access-tokens.js';
+import { AuthError } from './errors.js';
 import { PasswordHasher, type PasswordParams } from './password.js';
 import { RefreshTokenCodec } from './refresh-tokens.js';
 import { RevocationFeed } from './revocations.js';
@@ -147,4 +150,29 @@ export class SpyHasher extends PasswordHasher {
     this.calls.verifyDummy++;
     return super.verifyDummy(password);
   }
+}
+
+/**
+ * An `open` for one spec file: each service it opens is closed after the file's tests. Call it at
+ * the top level of the file, where `after` registers on the file's root.
+ */
+export function servicesClosedAfterAll(): (options?: TestServiceOptions) => Promise<TestService> {
+  const opened: TestService[] = [];
+  after(async () => {
+    await Promise.all(opened.map((t) => t.close()));
+  });
+  return async (options) => {
+    const t = await openTestService(options);
+    opened.push(t);
+    return t;
+  };
+}
+
+let counter = 0;
+/** A username no other spec of this process uses. */
+export const uniqueName = (prefix: string): string => `${prefix}.${process.pid}.${++counter}`;
+
+/** Asserts that `promise` rejects with an AuthError of `code` and `status`. */
+export async function refusedWith(promise: Promise<unknown>, code: string, status: number): Promise<void> {
+  await assert.rejects(promise, (e: unknown) => e instanceof AuthError && e.code === code && e.status === status);
 }

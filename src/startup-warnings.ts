@@ -4,7 +4,7 @@
  * here, from the configuration alone, so that they are found, tested and extended in one place.
  */
 import type { HushConfig } from './config.js';
-import { crossSiteOrigins, originWarnings } from './http/origins.js';
+import { crossSiteOrigins, isLoopback, originWarnings } from './http/origins.js';
 
 /** One warning: the setting to look at, and what goes wrong (never a secret). */
 export interface StartupWarning {
@@ -13,10 +13,10 @@ export interface StartupWarning {
   readonly message: string;
 }
 
-/** Whether `host` (a `HOST` value) is reachable only from this machine. */
+/** Whether `host` (a `HOST` value) is reachable only from this machine: a loopback name or address, or `*.localhost`. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  const h = host.trim().toLowerCase();
+  return isLoopback(h) || h.endsWith('.localhost');
 }
 
 /** The warnings `config` deserves at start, in a stable order. */
